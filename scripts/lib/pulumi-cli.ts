@@ -1,0 +1,83 @@
+// Access to the pinned Pulumi CLI that scripts/toolchain.sh provides, and scratch projects on temporary file
+// backends for lifecycle tests and demos.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+
+export const projectRoot = path.resolve(__dirname, "..", "..");
+
+/** The directory holding the pinned `pulumi` binary; scripts/run.sh exports it. */
+export function pinnedPulumiBin(): string {
+  const bin = process.env.DPS_PULUMI_BIN;
+  if (!bin) {
+    throw new Error(
+      "DPS_PULUMI_BIN is not set: run this through `npm test` / `npm start` (scripts/run.sh), which provide the pinned Pulumi CLI",
+    );
+  }
+  return bin;
+}
+
+/** The pinned CLI as the Automation API's PulumiCommand (it expects `<root>/bin/pulumi`). */
+export async function pinnedPulumiCommand(): Promise<PulumiCommand> {
+  return PulumiCommand.get({ root: path.dirname(pinnedPulumiBin()) });
+}
+
+/** The @pulumi/pulumi version recorded in package-lock.json. */
+export function lockedPulumiVersion(): string {
+  const lock = JSON.parse(fs.readFileSync(path.join(projectRoot, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { version?: string }>;
+  };
+  const version = lock.packages["node_modules/@pulumi/pulumi"]?.version;
+  if (!version) {
+    throw new Error("package-lock.json has no node_modules/@pulumi/pulumi entry");
+  }
+  return version;
+}
+
+export interface ScratchProject {
+  /** Copy of the program, with the project's node_modules linked in. */
+  readonly workDir: string;
+  /** `file://` URL of a temporary state backend. */
+  readonly backendUrl: string;
+  /** Removes the copy and the backend. */
+  cleanup(): void;
+}
+
+/**
+ * Copies a program directory into a temporary folder (so stack files written by the CLI never land in the source
+ * tree), links the project's node_modules beside it and creates an empty file backend.
+ */
+export function scratchProject(programDir: string, prefix = "dps-scratch-"): ScratchProject {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const workDir = path.join(root, "program");
+  const backendDir = path.join(root, "state");
+  fs.cpSync(programDir, workDir, { recursive: true });
+  fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(workDir, "node_modules"), "dir");
+  fs.mkdirSync(backendDir);
+  return {
+    workDir,
+    backendUrl: `file://${backendDir}`,
+    cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** Environment for a CLI run against a scratch backend: no network, a throwaway passphrase. */
+export function scratchEnv(backendUrl: string): Record<string, string> {
+  return {
+    PULUMI_BACKEND_URL: backendUrl,
+    PULUMI_CONFIG_PASSPHRASE: "scratch-stack-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
+
+/** Creates (or selects) a stack of a local program on a scratch backend, driven by the pinned CLI. */
+export async function scratchStack(project: ScratchProject, stackName: string): Promise<Stack> {
+  const pulumiCommand = await pinnedPulumiCommand();
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, workDir: project.workDir },
+    { pulumiCommand, envVars: scratchEnv(project.backendUrl) },
+  );
+}

@@ -1,0 +1,239 @@
+# shellcheck shell=bash
+# Toolchain bootstrap, sourced by scripts/run.sh.
+#
+# Gives every command of this project the same three things, on a laptop and on an offline CI machine alike:
+#   1. Node.js >= 22: the machine's own when it is new enough, otherwise the official Node binary that the npm
+#      registry ships as `node-<os>-<arch>`, kept in a per-user cache (never in the work tree).
+#   2. node_modules matching package-lock.json (`npm ci`, skipped while the lock file is unchanged).
+#   3. The Pulumi CLI at exactly the version of @pulumi/pulumi in the lock file, with a Node.js language host and the
+#      dynamic-provider launcher beside it: the user's own CLI when it is that version, otherwise one built with
+#      `go build` from the Go module proxy into the per-user cache, keyed by version.
+#
+# Everything slow is cached, so a second run costs seconds.
+
+# Node.js release taken from the npm registry when the machine's node is older than 22.
+DPS_NODE_VERSION="24.22.3"
+DPS_MIN_NODE_MAJOR=22
+
+DPS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DPS_CACHE="${DPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dps-enrollments}"
+
+dps::log() { printf '[toolchain] %s\n' "$*" >&2; }
+dps::die() {
+  printf '[toolchain] error: %s\n' "$*" >&2
+  exit 1
+}
+
+# Serialises concurrent bootstraps (two terminals, parallel CI jobs) on one cache entry.
+dps::with_lock() {
+  local name="$1"
+  shift
+  mkdir -p "$DPS_CACHE/locks"
+  if command -v flock >/dev/null 2>&1; then
+    (
+      flock 9
+      "$@"
+    ) 9>"$DPS_CACHE/locks/$name.lock"
+  else
+    "$@"
+  fi
+}
+
+dps::node_major() {
+  node -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0
+}
+
+dps::platform() {
+  local os arch
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) dps::die "unsupported operating system $(uname -s); install Node.js ${DPS_MIN_NODE_MAJOR}+ yourself" ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) dps::die "unsupported CPU $(uname -m); install Node.js ${DPS_MIN_NODE_MAJOR}+ yourself" ;;
+  esac
+  printf '%s-%s' "$os" "$arch"
+}
+
+dps::fetch_node() {
+  local dir="$1" pkg="$2"
+  [ -x "$dir/bin/node" ] && return 0
+  command -v npm >/dev/null 2>&1 || dps::die "Node.js ${DPS_MIN_NODE_MAJOR}+ is required and npm is not available to fetch it: install Node.js ${DPS_MIN_NODE_MAJOR}+ from https://nodejs.org"
+  dps::log "fetching Node.js $DPS_NODE_VERSION ($pkg) from the npm registry into $dir"
+  local tmp
+  tmp="$(mktemp -d "$DPS_CACHE/node/.fetch.XXXXXX")"
+  (cd "$tmp" && npm pack --silent "$pkg@$DPS_NODE_VERSION" >/dev/null) ||
+    dps::die "could not fetch $pkg@$DPS_NODE_VERSION from the npm registry"
+  tar -xzf "$tmp"/*.tgz -C "$tmp" package/bin/node package/LICENSE
+  mkdir -p "$tmp/out/bin"
+  mv "$tmp/package/bin/node" "$tmp/out/bin/node"
+  mv "$tmp/package/LICENSE" "$tmp/out/LICENSE"
+  "$tmp/out/bin/node" --version >/dev/null || dps::die "the fetched Node.js binary does not run on this machine"
+  rm -rf "$dir"
+  mv "$tmp/out" "$dir"
+  rm -rf "$tmp"
+}
+
+dps::ensure_node() {
+  if [ "$(dps::node_major)" -ge "$DPS_MIN_NODE_MAJOR" ]; then
+    return 0
+  fi
+  local platform dir
+  platform="$(dps::platform)"
+  dir="$DPS_CACHE/node/$DPS_NODE_VERSION-$platform"
+  mkdir -p "$DPS_CACHE/node"
+  dps::with_lock node dps::fetch_node "$dir" "node-$platform"
+  export PATH="$dir/bin:$PATH"
+  [ "$(dps::node_major)" -ge "$DPS_MIN_NODE_MAJOR" ] || dps::die "Node.js $DPS_NODE_VERSION from $dir did not take effect"
+}
+
+dps::deps_stamp() {
+  (cat "$DPS_ROOT/package.json" "$DPS_ROOT/package-lock.json" && node --version) | cksum | cut -d' ' -f1
+}
+
+dps::ensure_deps() {
+  local stamp_file="$DPS_ROOT/node_modules/.dps-deps-stamp" want
+  want="$(dps::deps_stamp)"
+  if [ "$(cat "$stamp_file" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  dps::log "installing npm dependencies (npm ci)"
+  (cd "$DPS_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || dps::die "npm ci failed"
+  printf '%s' "$want" >"$stamp_file"
+}
+
+# The @pulumi/pulumi version recorded in package-lock.json: the CLI must match it.
+dps::pulumi_version() {
+  node -e '
+    const lock = require(process.argv[1]);
+    const entry = lock.packages && lock.packages["node_modules/@pulumi/pulumi"];
+    if (!entry || !entry.version) { console.error("package-lock.json has no node_modules/@pulumi/pulumi entry"); process.exit(1); }
+    process.stdout.write(entry.version);
+  ' "$DPS_ROOT/package-lock.json"
+}
+
+dps::source_stamp() {
+  cat "$DPS_ROOT"/tools/pulumi-language-nodejs/*.go "$DPS_ROOT"/tools/pulumi-language-nodejs/go.mod | cksum | cut -d' ' -f1
+}
+
+# The non-local `replace` directives of a go.mod, one per line as "old => new version".
+dps::remote_replaces() {
+  awk '
+    /^replace \(/ { block = 1; next }
+    block && /^\)/ { block = 0; next }
+    /^replace / { sub(/^replace /, ""); print; next }
+    block { print }
+  ' "$1" | sed 's/^[[:space:]]*//' | grep -v '=> *\.' | grep -v '=> */' || true
+}
+
+dps::build_pulumi() {
+  local version="$1" dir="$2"
+  if [ -x "$dir/bin/pulumi" ] && [ "$("$dir/bin/pulumi" version 2>/dev/null)" = "v$version" ]; then
+    return 0
+  fi
+  local started=$SECONDS work gomod_file
+  work="$dir/build"
+  dps::log "building the Pulumi CLI v$version from the Go module proxy (first time only; several minutes)"
+  rm -rf "$work"
+  mkdir -p "$work" "$dir/bin"
+  gomod_file="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$version" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(j.GoMod)})')" ||
+    dps::die "the Go module proxy does not serve github.com/pulumi/pulumi/pkg/v3@v$version"
+  # Upstream's go.mod carries replace directives, which `go install pkg@version` refuses; a wrapper module that
+  # requires the pinned modules and repeats the non-local replaces builds the same binary.
+  {
+    echo "module dps-enrollments/pulumi-cli"
+    echo
+    grep -m1 '^go ' "$gomod_file"
+    echo
+    echo "require ("
+    echo "	github.com/pulumi/pulumi/pkg/v3 v$version"
+    echo "	github.com/pulumi/pulumi/sdk/v3 v$version"
+    echo ")"
+    echo
+    dps::remote_replaces "$gomod_file" | sed 's/^/replace /'
+    echo
+    echo "tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+  } >"$work/go.mod"
+  (cd "$work" && go mod tidy) || dps::die "go mod tidy failed for the Pulumi CLI wrapper module in $work"
+  (cd "$work" && go build -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
+    -o "$dir/bin/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) || dps::die "go build of the Pulumi CLI failed"
+  mv "$dir/bin/pulumi.tmp" "$dir/bin/pulumi"
+  dps::log "built pulumi v$version in $((SECONDS - started)) s"
+}
+
+dps::build_language_host() {
+  local version="$1" dir="$2" want
+  want="$(dps::source_stamp)-$version"
+  if [ -x "$dir/bin/pulumi-language-nodejs" ] && [ "$(cat "$dir/bin/.language-host-stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  dps::log "building pulumi-language-nodejs from tools/pulumi-language-nodejs"
+  (cd "$DPS_ROOT/tools/pulumi-language-nodejs" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X main.version=v$version" \
+    -o "$dir/bin/pulumi-language-nodejs.tmp" .) || dps::die "go build of pulumi-language-nodejs failed"
+  mv "$dir/bin/pulumi-language-nodejs.tmp" "$dir/bin/pulumi-language-nodejs"
+  printf '%s' "$want" >"$dir/bin/.language-host-stamp"
+}
+
+dps::install_dynamic_provider_launcher() {
+  local bin="$1"
+  # The launcher the Pulumi CLI ships for dynamic providers: run @pulumi/pulumi's dynamic-provider host with the
+  # node on PATH, resolved from the program's directory (the engine starts plugins there).
+  cat >"$bin/pulumi-resource-pulumi-nodejs.tmp" <<'EOF'
+#!/bin/sh
+PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")
+if [ -n "$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH" ]; then
+    exec node "$PULUMI_DYNAMIC_PROVIDER_SCRIPT_PATH" "$@"
+fi
+EOF
+  chmod +x "$bin/pulumi-resource-pulumi-nodejs.tmp"
+  mv "$bin/pulumi-resource-pulumi-nodejs.tmp" "$bin/pulumi-resource-pulumi-nodejs"
+}
+
+dps::ensure_pulumi() {
+  local version ambient
+  version="$(dps::pulumi_version)"
+  export DPS_PULUMI_VERSION="$version"
+  # A CLI installed the official way ships its language host and launcher beside it: use it as it is.
+  if ambient="$(command -v pulumi 2>/dev/null)" && [ "$(pulumi version 2>/dev/null)" = "v$version" ] &&
+    command -v pulumi-language-nodejs >/dev/null 2>&1; then
+    DPS_PULUMI_BIN="$(dirname "$ambient")"
+    export DPS_PULUMI_BIN
+    return 0
+  fi
+  local dir="$DPS_CACHE/pulumi/v$version"
+  if ! command -v go >/dev/null 2>&1; then
+    if [ ! -x "$dir/bin/pulumi" ] || [ ! -x "$dir/bin/pulumi-language-nodejs" ]; then
+      dps::die "the Pulumi CLI v$version is not installed and no Go toolchain is available to build it. Either install the CLI v$version the official way (https://www.pulumi.com/docs/iac/download-install/ , e.g. 'curl -fsSL https://get.pulumi.com | sh -s -- --version $version') or install Go (https://go.dev/dl/) and run this again: setup then builds the CLI from the Go module proxy."
+    fi
+  else
+    dps::with_lock "pulumi-v$version" dps::build_pulumi "$version" "$dir"
+    dps::with_lock "pulumi-v$version" dps::build_language_host "$version" "$dir"
+  fi
+  dps::install_dynamic_provider_launcher "$dir/bin"
+  export DPS_PULUMI_BIN="$dir/bin"
+  export PATH="$dir/bin:$PATH"
+}
+
+# Environment every Pulumi invocation of this project runs with: local file state in the project, no network.
+dps::export_pulumi_env() {
+  export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$DPS_ROOT/.pulumi-state}"
+  export PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  export PATH="$DPS_PULUMI_BIN:$PATH"
+  case "$PULUMI_BACKEND_URL" in
+    file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;;
+  esac
+}
+
+dps::bootstrap() {
+  mkdir -p "$DPS_CACHE"
+  dps::ensure_node
+  dps::ensure_deps
+  dps::ensure_pulumi
+  dps::export_pulumi_env
+}

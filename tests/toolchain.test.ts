@@ -1,0 +1,99 @@
+// The toolchain: Node >= 22, the pinned Pulumi CLI with its language host and dynamic-provider launcher, and a
+// dynamic resource through the real engine on a temporary file backend.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { lockedPulumiVersion, pinnedPulumiBin, projectRoot } from "../scripts/lib/pulumi-cli";
+import { runToolchainLifecycle } from "../scripts/lib/toolchain-lifecycle";
+
+const runScript = path.join(projectRoot, "scripts", "run.sh");
+const toolchainScript = fs.readFileSync(path.join(projectRoot, "scripts", "toolchain.sh"), "utf8");
+const pinnedNodeVersion = /^DPS_NODE_VERSION="([^"]+)"/m.exec(toolchainScript)?.[1];
+
+/** A PATH holding only the listed commands (as symlinks), so a test controls exactly what setup can find. */
+function restrictedPath(commands: string[]): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-path-"));
+  for (const command of commands) {
+    const found = spawnSync("bash", ["-c", `command -v ${command}`], { encoding: "utf8" }).stdout.trim();
+    if (found) {
+      fs.symlinkSync(found, path.join(dir, command));
+    }
+  }
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+const shellTools = ["bash", "cat", "cksum", "cut", "dirname", "mkdir", "mktemp", "uname", "awk", "sed", "grep", "tar"];
+
+describe("toolchain", () => {
+  test("the CLI that setup provides reports the @pulumi/pulumi version of package-lock.json", () => {
+    const result = spawnSync(path.join(pinnedPulumiBin(), "pulumi"), ["version"], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(`v${lockedPulumiVersion()}`);
+  });
+
+  test("the language host is built against the same Pulumi SDK version as the CLI", () => {
+    const goMod = fs.readFileSync(path.join(projectRoot, "tools", "pulumi-language-nodejs", "go.mod"), "utf8");
+    expect(/github\.com\/pulumi\/pulumi\/sdk\/v3 (v\S+)/.exec(goMod)?.[1]).toBe(`v${lockedPulumiVersion()}`);
+  });
+
+  test("a dynamic resource goes through up, a no-change preview and destroy with the pinned CLI", async () => {
+    const result = await runToolchainLifecycle();
+
+    expect(result.cliVersion).toBe(lockedPulumiVersion());
+    expect(result.up).toEqual({ result: "succeeded", changes: { create: 2 }, message: "hello, toolchain" });
+    // The provider ran in the launcher's own Node process, not inside the program.
+    expect(result.providerPid).not.toBe(result.programPid);
+    expect(result.preview.changes).toEqual({ same: 2 });
+    expect(result.destroy).toEqual({ result: "succeeded", changes: { delete: 2 } });
+    expect(result.remainingResources).toBe(0);
+  });
+
+  test("with an older Node first on PATH, commands run on Node >= 22", () => {
+    const systemNode = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
+    const systemMajor = systemNode.status === 0 ? Number(/^v(\d+)/.exec(systemNode.stdout)?.[1]) : 0;
+    const result = spawnSync("bash", [runScript, "exec", "node", "--version"], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: "/usr/bin:/bin" },
+    });
+
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(systemMajor >= 22 ? systemNode.stdout.trim() : `v${pinnedNodeVersion}`);
+  });
+
+  test("without a Pulumi CLI and without Go, setup stops and names both ways to get the CLI", () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "dps-cache-"));
+    const restricted = restrictedPath(shellTools);
+    try {
+      const result = spawnSync("bash", [runScript, "setup"], {
+        encoding: "utf8",
+        env: {
+          HOME: process.env.HOME,
+          DPS_CACHE_DIR: cache,
+          PATH: `${path.dirname(process.execPath)}:${restricted.dir}`,
+        },
+      });
+
+      expect(result.status).toBe(1);
+      const version = lockedPulumiVersion();
+      expect(result.stderr).toContain(
+        `[toolchain] error: the Pulumi CLI v${version} is not installed and no Go toolchain is available to build it.`,
+      );
+      expect(result.stderr).toContain(`install the CLI v${version} the official way`);
+      expect(result.stderr).toContain("or install Go (https://go.dev/dl/) and run this again");
+      expect(result.stderr).not.toContain("at ");
+    } finally {
+      restricted.cleanup();
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  test("a second setup run finds every cache and builds or fetches nothing", () => {
+    const result = spawnSync("bash", [runScript, "setup"], { encoding: "utf8" });
+
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`[toolchain] pulumi   ${pinnedPulumiBin()}/pulumi v${lockedPulumiVersion()}`);
+    expect(result.stderr).not.toMatch(/building|fetching|installing npm dependencies/);
+  });
+});

@@ -1,0 +1,109 @@
+// Microsoft's ProvisioningServiceClient, reachable at any endpoint: the SDK always connects to port 443 of the
+// connection string's HostName and trusts only the default CAs, so an emulator on another port (or with its own CA)
+// needs a RestApiClient whose Http adds the port and CA. The client's wire behaviour is otherwise unchanged.
+import * as path from "node:path";
+import * as tls from "node:tls";
+
+import type { TokenCredential } from "@azure/core-auth";
+import type * as HttpBase from "azure-iot-http-base";
+import { ProvisioningServiceClient } from "azure-iot-provisioning-service";
+
+type HttpBaseModule = typeof HttpBase;
+
+export interface ServiceClientOptions {
+  /** `HostName=…;SharedAccessKeyName=…;SharedAccessKey=…`. */
+  connectionString?: string;
+  /** DPS service host name, with `credential` (Microsoft Entra ID). */
+  hostName?: string;
+  credential?: TokenCredential;
+  /** TCP port when not 443 (the emulator). */
+  port?: number;
+  /** Extra CA certificate (PEM) to trust besides the default ones. */
+  ca?: string;
+}
+
+export const entraScope = "https://azure-devices-provisioning.net/.default";
+
+/** The directory of package `name` as code in `fromDir` resolves it (npm may nest a pinned copy there). */
+function packageDir(name: string, fromDir: string): string {
+  return path.dirname(require.resolve(`${name}/package.json`, { paths: [fromDir] }));
+}
+
+/** http-base exactly as the service package pins it, and common as that http-base pins it. */
+function sdkModules(): { httpBase: HttpBaseModule; common: typeof import("azure-iot-common") } {
+  const serviceDir = packageDir("azure-iot-provisioning-service", __dirname);
+  const httpBaseDir = packageDir("azure-iot-http-base", serviceDir);
+  const commonDir = packageDir("azure-iot-common", httpBaseDir);
+  // Computed paths: only require() can load the copies the service package itself uses.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    httpBase: require(httpBaseDir) as HttpBaseModule,
+    common: require(commonDir) as typeof import("azure-iot-common"),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+function parseConnectionString(value: string): { hostName: string; keyName: string; key: string } {
+  const fields = new Map(
+    value.split(";").map((part) => {
+      const eq = part.indexOf("=");
+      return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()] as const;
+    }),
+  );
+  const hostName = fields.get("HostName");
+  const keyName = fields.get("SharedAccessKeyName");
+  const key = fields.get("SharedAccessKey");
+  if (!hostName || !keyName || !key) {
+    throw new Error("the DPS connection string must have HostName, SharedAccessKeyName and SharedAccessKey");
+  }
+  return { hostName, keyName, key };
+}
+
+export function createServiceClient(options: ServiceClientOptions): ProvisioningServiceClient {
+  const { httpBase, common } = sdkModules();
+
+  let config: HttpBase.RestApiClient.TransportConfig;
+  if (options.connectionString) {
+    const cs = parseConnectionString(options.connectionString);
+    // The expiry is extended on every request by the RestApiClient.
+    const sas = common.SharedAccessSignature.create(
+      cs.hostName,
+      cs.keyName,
+      cs.key,
+      Math.ceil(Date.now() / 1000) + 3600,
+    );
+    // Same class at runtime; the type differs only because npm may install two copies of azure-iot-common.
+    config = {
+      host: cs.hostName,
+      sharedAccessSignature: sas as unknown as HttpBase.RestApiClient.TransportConfig["sharedAccessSignature"],
+    };
+  } else if (options.hostName && options.credential) {
+    config = { host: options.hostName, tokenCredential: options.credential, tokenScope: entraScope };
+  } else {
+    throw new Error("a DPS client needs a connection string, or a host name and a Microsoft Entra ID credential");
+  }
+
+  const port = options.port;
+  class EndpointHttp extends httpBase.Http {
+    buildRequest(
+      method: Parameters<HttpBase.Http["buildRequest"]>[0],
+      requestPath: string,
+      headers: Parameters<HttpBase.Http["buildRequest"]>[2],
+      host: Parameters<HttpBase.Http["buildRequest"]>[3],
+      requestOptions: Parameters<HttpBase.Http["buildRequest"]>[4],
+      done?: Parameters<HttpBase.Http["buildRequest"]>[5],
+    ): ReturnType<HttpBase.Http["buildRequest"]> {
+      if (typeof requestOptions === "function") {
+        return super.buildRequest(method, requestPath, headers, host, { port }, requestOptions);
+      }
+      return super.buildRequest(method, requestPath, headers, host, { ...requestOptions, port }, done);
+    }
+  }
+  const http = port === undefined || port === 443 ? new httpBase.Http() : new EndpointHttp();
+  if (options.ca) {
+    // `ca` replaces the default roots for these requests: keep them and add ours.
+    http.setOptions({ ca: [...tls.rootCertificates, options.ca] });
+  }
+  const userAgent = "dps-enrollments/0.1.0";
+  return new ProvisioningServiceClient(config, new httpBase.RestApiClient(config, userAgent, http));
+}

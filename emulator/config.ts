@@ -1,0 +1,160 @@
+// Emulator settings and their command-line flags. Every bad flag is an error that names the flag and the reason.
+import * as path from "node:path";
+
+export interface LinkedHub {
+  hostName: string;
+  /** Weight for hashed allocation (1–1000), as the ARM `allocationWeight`. */
+  allocationWeight: number;
+  /** false keeps the hub out of allocation unless an enrollment lists it, as ARM `applyAllocationPolicy`. */
+  applyAllocationPolicy: boolean;
+}
+
+export type FaultKind = "500" | "503" | "drop";
+
+export interface EmulatorConfig {
+  /** Address to bind; 127.0.0.1 unless told otherwise. */
+  host: string;
+  /** HTTPS port of the service and device APIs (0 = any free port). */
+  port: number;
+  /** MQTTS port of the device API (0 = any free port, -1 = off). */
+  mqttPort: number;
+  /** Host name clients use (connection string HostName, TLS certificate SAN). */
+  hostName: string;
+  dataDir: string;
+  linkedHubs: LinkedHub[];
+  /** Operations per minute before 429 (0 = unlimited), like the service's 1,000/min quota. */
+  throttlePerMinute: number;
+  /** Fraction (0–1) of API requests answered with a fault. */
+  faultRate: number;
+  faultKinds: FaultKind[];
+  /** Structured request log: a file path, "-" for stdout, or "" for none. */
+  requestLog: string;
+}
+
+export const defaultHubs: LinkedHub[] = [
+  { hostName: "emulator-hub-1.azure-devices.net", allocationWeight: 1, applyAllocationPolicy: true },
+  { hostName: "emulator-hub-2.azure-devices.net", allocationWeight: 1, applyAllocationPolicy: true },
+];
+
+export function defaultConfig(dataDir = path.resolve(".emulator-data")): EmulatorConfig {
+  return {
+    host: "127.0.0.1",
+    port: 8443,
+    mqttPort: 8883,
+    hostName: "localhost",
+    dataDir,
+    linkedHubs: defaultHubs.map((h) => ({ ...h })),
+    throttlePerMinute: 0,
+    faultRate: 0,
+    faultKinds: ["500", "503", "drop"],
+    requestLog: path.join(dataDir, "requests.log"),
+  };
+}
+
+export const usage = `Usage: npm run emulator -- [flags]
+  --host ADDRESS        address to bind (default 127.0.0.1)
+  --port N              HTTPS port of the service and device APIs (default 8443; 443 lets unmodified clients in)
+  --mqtt-port N         MQTTS port of the device API (default 8883; -1 turns MQTT off)
+  --hostname NAME       host name clients use (default localhost)
+  --data DIR            data directory (default .emulator-data)
+  --hub HOST[:WEIGHT[:noapply]]  a linked IoT hub; repeat for more (default two emulator-hub-N.azure-devices.net)
+  --throttle N          operations per minute before 429 (default 0 = unlimited)
+  --faults FRACTION     fraction of requests answered 500/503 or dropped (default 0)
+  --fault-kinds LIST    which faults, comma-separated from 500,503,drop (default all)
+  --request-log PATH    JSON-lines request log; - for stdout, none to disable (default <data>/requests.log)`;
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function parseHub(value: string): LinkedHub {
+  const [hostName, weight, apply] = value.split(":");
+  if (!hostName || !/^[A-Za-z0-9.-]+$/.test(hostName)) {
+    throw new Error(`--hub ${JSON.stringify(value)}: expected HOST[:WEIGHT[:noapply]]`);
+  }
+  if (apply !== undefined && apply !== "noapply") {
+    throw new Error(`--hub ${JSON.stringify(value)}: the third part may only be "noapply"`);
+  }
+  return {
+    hostName,
+    allocationWeight: weight === undefined || weight === "" ? 1 : integer("--hub weight", weight, 1, 1000),
+    applyAllocationPolicy: apply === undefined,
+  };
+}
+
+export function parseArgs(argv: readonly string[], base: EmulatorConfig = defaultConfig()): EmulatorConfig {
+  const config: EmulatorConfig = { ...base };
+  const hubs: LinkedHub[] = [];
+  let requestLogSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) {
+        throw new Error(`${flag} needs a value`);
+      }
+      return v;
+    };
+    switch (flag) {
+      case "--host":
+        config.host = value();
+        break;
+      case "--port":
+        config.port = integer(flag, value(), 0, 65535);
+        break;
+      case "--mqtt-port":
+        config.mqttPort = integer(flag, value(), -1, 65535);
+        break;
+      case "--hostname":
+        config.hostName = value();
+        break;
+      case "--data":
+        config.dataDir = path.resolve(value());
+        break;
+      case "--hub":
+        hubs.push(parseHub(value()));
+        break;
+      case "--throttle":
+        config.throttlePerMinute = integer(flag, value(), 0, 1_000_000);
+        break;
+      case "--faults": {
+        const v = value();
+        const rate = Number(v);
+        if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
+          throw new Error(`--faults ${JSON.stringify(v)}: expected a fraction from 0 to 1`);
+        }
+        config.faultRate = rate;
+        break;
+      }
+      case "--fault-kinds": {
+        const kinds = value().split(",");
+        for (const kind of kinds) {
+          if (kind !== "500" && kind !== "503" && kind !== "drop") {
+            throw new Error(`--fault-kinds: unknown fault ${JSON.stringify(kind)} (use 500, 503, drop)`);
+          }
+        }
+        config.faultKinds = kinds as FaultKind[];
+        break;
+      }
+      case "--request-log": {
+        const v = value();
+        config.requestLog = v === "none" ? "" : v === "-" ? "-" : path.resolve(v);
+        requestLogSet = true;
+        break;
+      }
+      default:
+        throw new Error(`unknown flag ${JSON.stringify(flag)}\n${usage}`);
+    }
+  }
+  if (hubs.length > 0) {
+    config.linkedHubs = hubs;
+  }
+  if (!requestLogSet && config.dataDir !== base.dataDir) {
+    config.requestLog = path.join(config.dataDir, "requests.log");
+  }
+  return config;
+}

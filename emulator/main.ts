@@ -1,0 +1,30 @@
+// `npm run emulator -- [flags]`: runs the local DPS emulator until interrupted.
+import { parseArgs, usage } from "./config";
+import { startEmulator } from "./server";
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(usage);
+    return;
+  }
+  const config = parseArgs(args);
+  const emulator = await startEmulator(config);
+  const c = emulator.connection;
+  console.log(`DPS emulator listening on ${config.host}:${emulator.port} (service and device APIs, HTTPS)`);
+  if (c.mqttEndpoint) console.log(`  MQTT device API:  ${c.mqttEndpoint}`);
+  console.log(`  ID scope:         ${c.idScope}`);
+  console.log(`  linked hubs:      ${c.linkedHubs.join(", ")}`);
+  console.log(`  CA certificate:   ${c.caCertificate}`);
+  console.log(`  connection info:  ${config.dataDir}/connection.json`);
+  const stop = (): void => {
+    void emulator.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`emulator: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+// Cross-cutting behaviour of the HTTP pipeline: throttling (429 + Retry-After like the service's operations quota),
+// fault injection, and the structured request log.
+import * as fs from "node:fs";
+
+import type { FaultKind } from "./config";
+import { DpsError } from "./errors";
+
+/** Token bucket refilled continuously at `perMinute` operations per minute; 0 disables it. */
+export class Throttle {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.tokens = perMinute;
+    this.last = clock();
+  }
+
+  /** Takes one operation, or throws 429 with the seconds until the next one is allowed. */
+  take(): void {
+    if (this.perMinute <= 0) return;
+    const now = this.clock();
+    this.tokens = Math.min(this.perMinute, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return;
+    }
+    const waitSeconds = Math.max(1, Math.ceil(((1 - this.tokens) * 60) / this.perMinute));
+    throw new DpsError("Throttled", `throttled: more than ${this.perMinute} operations per minute`, {
+      "Retry-After": String(waitSeconds),
+    });
+  }
+}
+
+/** Picks a fault for a request with probability `rate`. */
+export class FaultInjector {
+  constructor(
+    private readonly rate: number,
+    private readonly kinds: readonly FaultKind[],
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  pick(): FaultKind | undefined {
+    if (this.rate <= 0 || this.kinds.length === 0 || this.random() >= this.rate) {
+      return undefined;
+    }
+    return this.kinds[Math.floor(this.random() * this.kinds.length) % this.kinds.length];
+  }
+}
+
+export interface RequestLogEntry {
+  time: string;
+  trackingId: string;
+  api: "service" | "device" | "emulator";
+  operation: string;
+  method: string;
+  path: string;
+  status: number;
+  errorCode?: number;
+  principal?: string;
+  durationMs: number;
+  fault?: FaultKind;
+}
+
+/** JSON lines, one per request. Never holds headers or bodies, so no key or token reaches it. */
+export class RequestLog {
+  private readonly stream: NodeJS.WritableStream | undefined;
+
+  constructor(target: string) {
+    if (target === "-") {
+      this.stream = process.stdout;
+    } else if (target !== "") {
+      this.stream = fs.createWriteStream(target, { flags: "a" });
+    }
+  }
+
+  write(entry: RequestLogEntry): void {
+    this.stream?.write(`${JSON.stringify(entry)}\n`);
+  }
+
+  close(): Promise<void> {
+    const stream = this.stream;
+    if (!stream || stream === process.stdout) return Promise.resolve();
+    return new Promise((resolve) => stream.end(resolve));
+  }
+}

@@ -1,0 +1,110 @@
+// The route table: one entry per REST operation, with the right it needs. Paths match case-insensitively and
+// ignore a trailing slash (the Node SDK posts bulk operations to `/enrollments/` and lower-cases
+// `/enrollmentgroups/{id}/attestationmechanism`).
+import type { AccessRight } from "./identity";
+import type { Handler } from "./handlers/enrollments";
+import {
+  bulkOperation,
+  deleteDocument,
+  getAttestationMechanism,
+  getDocument,
+  putDocument,
+  queryDocuments,
+} from "./handlers/enrollments";
+import { deleteRegistration, getRegistration, queryRegistrations } from "./handlers/registrations";
+
+export type RouteAuth = { kind: "service"; right: AccessRight } | { kind: "device" } | { kind: "none" };
+
+export interface Route {
+  /** Operation name, for the request log. */
+  operation: string;
+  method: string;
+  pattern: RegExp;
+  params: string[];
+  auth: RouteAuth;
+  handler: Handler;
+}
+
+/** Accepted `api-version` values of the service and device APIs. */
+export const apiVersions = {
+  service: ["2021-10-01", "2019-03-31", "2025-07-01-preview"],
+  device: ["2021-10-01", "2019-03-31", "2021-06-01", "2025-07-01-preview"],
+};
+
+function route(operation: string, method: string, template: string, auth: RouteAuth, handler: Handler): Route {
+  const params: string[] = [];
+  const source = template
+    .split("/")
+    .map((segment) => {
+      if (segment.startsWith("{")) {
+        params.push(segment.slice(1, -1));
+        return "([^/]+)";
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("/");
+  return { operation, method, pattern: new RegExp(`^${source}/?$`, "i"), params, auth, handler };
+}
+
+const read: RouteAuth = { kind: "service", right: "EnrollmentRead" };
+const write: RouteAuth = { kind: "service", right: "EnrollmentWrite" };
+const registrationRead: RouteAuth = { kind: "service", right: "RegistrationStatusRead" };
+const registrationWrite: RouteAuth = { kind: "service", right: "RegistrationStatusWrite" };
+
+export const serviceRoutes: Route[] = [
+  route("IndividualEnrollment_Query", "POST", "/enrollments/query", read, queryDocuments("enrollment")),
+  route("IndividualEnrollment_RunBulkOperation", "POST", "/enrollments", write, bulkOperation("enrollment")),
+  route("IndividualEnrollment_Get", "GET", "/enrollments/{id}", read, getDocument("enrollment")),
+  route("IndividualEnrollment_CreateOrUpdate", "PUT", "/enrollments/{id}", write, putDocument("enrollment")),
+  route("IndividualEnrollment_Delete", "DELETE", "/enrollments/{id}", write, deleteDocument("enrollment")),
+  route(
+    "IndividualEnrollment_GetAttestationMechanism",
+    "POST",
+    "/enrollments/{id}/attestationmechanism",
+    read,
+    getAttestationMechanism("enrollment"),
+  ),
+  route("EnrollmentGroup_Query", "POST", "/enrollmentGroups/query", read, queryDocuments("group")),
+  route("EnrollmentGroup_RunBulkOperation", "POST", "/enrollmentGroups", write, bulkOperation("group")),
+  route("EnrollmentGroup_Get", "GET", "/enrollmentGroups/{id}", read, getDocument("group")),
+  route("EnrollmentGroup_CreateOrUpdate", "PUT", "/enrollmentGroups/{id}", write, putDocument("group")),
+  route("EnrollmentGroup_Delete", "DELETE", "/enrollmentGroups/{id}", write, deleteDocument("group")),
+  route(
+    "EnrollmentGroup_GetAttestationMechanism",
+    "POST",
+    "/enrollmentGroups/{id}/attestationmechanism",
+    read,
+    getAttestationMechanism("group"),
+  ),
+  route("DeviceRegistrationState_Get", "GET", "/registrations/{id}", registrationRead, getRegistration),
+  route("DeviceRegistrationState_Delete", "DELETE", "/registrations/{id}", registrationWrite, deleteRegistration),
+  route("DeviceRegistrationState_Query", "POST", "/registrations/{id}/query", registrationRead, queryRegistrations),
+];
+
+export interface Match {
+  route: Route;
+  params: Record<string, string>;
+}
+
+/** Finds the route for a request; `methodMismatch` tells 405 from 404. */
+export function matchRoute(
+  routes: readonly Route[],
+  method: string,
+  path: string,
+): { match?: Match; methodMismatch: boolean } {
+  let methodMismatch = false;
+  for (const candidate of routes) {
+    const m = candidate.pattern.exec(path);
+    if (!m) continue;
+    if (candidate.method !== method) {
+      methodMismatch = true;
+      continue;
+    }
+    const params: Record<string, string> = {};
+    candidate.params.forEach((name, i) => {
+      params[name] = decodeURIComponent(m[i + 1]);
+    });
+    return { match: { route: candidate, params }, methodMismatch: false };
+  }
+  return { methodMismatch };
+}

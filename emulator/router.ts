@@ -11,6 +11,7 @@ import {
   putDocument,
   queryDocuments,
 } from "./handlers/enrollments";
+import { getHubDevice } from "./handlers/hub-devices";
 import { deleteRegistration, getRegistration, queryRegistrations } from "./handlers/registrations";
 
 export type RouteAuth = { kind: "service"; right: AccessRight } | { kind: "device" } | { kind: "none" };
@@ -79,6 +80,7 @@ export const serviceRoutes: Route[] = [
   route("DeviceRegistrationState_Get", "GET", "/registrations/{id}", registrationRead, getRegistration),
   route("DeviceRegistrationState_Delete", "DELETE", "/registrations/{id}", registrationWrite, deleteRegistration),
   route("DeviceRegistrationState_Query", "POST", "/registrations/{id}/query", registrationRead, queryRegistrations),
+  route("Emulator_GetHubDevice", "GET", "/_emulator/hubs/{hub}/devices/{deviceId}", registrationRead, getHubDevice),
 ];
 
 export interface Match {

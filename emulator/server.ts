@@ -11,6 +11,9 @@ import type { TLSSocket } from "node:tls";
 import { authenticateService } from "./auth";
 import type { EmulatorConfig } from "./config";
 import { DpsError, newTrackingId } from "./errors";
+import { Registrar } from "./device/registrar";
+import { createMqttBridge } from "./device/mqtt-bridge";
+import { deviceRoutes } from "./handlers/device";
 import type { Services } from "./handlers/services";
 import { parseJsonBody, readBody, sendError, sendJson, type RequestContext } from "./http";
 import { connectionString, loadIdentity, ownerPolicyName, type EmulatorIdentity } from "./identity";
@@ -203,7 +206,8 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
   const store = new SqliteStore(config.dataDir);
   const services: Services = { store, config, identity };
   const log = new RequestLog(config.requestLog);
-  const pipeline = new Pipeline(services, serviceRoutes, log);
+  const registrar = new Registrar(services);
+  const pipeline = new Pipeline(services, [...serviceRoutes, ...deviceRoutes(registrar)], log);
 
   const server = https.createServer(
     { key: tls.keyPem, cert: tls.certPem, requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 60_000 },
@@ -230,13 +234,27 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
     throw err;
   }
 
+  let mqttPort = config.mqttPort;
+  const mqtt = mqttPort < 0 ? undefined : createMqttBridge(registrar, log, { key: tls.keyPem, cert: tls.certPem });
+  if (mqtt) {
+    try {
+      mqttPort = await mqtt.listen(config.mqttPort, config.host);
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+      throw new Error(`cannot listen for MQTT on ${config.host}:${config.mqttPort}: choose another --mqtt-port`, {
+        cause: err,
+      });
+    }
+  }
+
   const hostPort = port === 443 ? config.hostName : `${config.hostName}:${port}`;
   const owner = identity.policies.find((p) => p.keyName === ownerPolicyName) ?? identity.policies[0];
   const connection: ConnectionInfo = {
     connectionString: connectionString(config.hostName, owner),
     endpoint: `https://${hostPort}`,
     deviceEndpoint: `https://${hostPort}`,
-    mqttEndpoint: config.mqttPort < 0 ? "" : `mqtts://${config.hostName}:${config.mqttPort}`,
+    mqttEndpoint: mqttPort < 0 ? "" : `mqtts://${config.hostName}:${mqttPort}`,
     caCertificate: tls.caPath,
     idScope: identity.idScope,
     linkedHubs: config.linkedHubs.map((h) => h.hostName),
@@ -253,9 +271,10 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
     identity,
     connection,
     port,
-    mqttPort: config.mqttPort,
+    mqttPort,
     caPem: tls.caPem,
     close: async () => {
+      await mqtt?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,0 +1,365 @@
+// The device API of the emulator with Microsoft's device SDK over HTTPS and MQTT: symmetric keys and X.509, for
+// individual enrollments and groups; allocation, custom webhooks, reprovisioning and the resulting registration state.
+import * as http from "node:http";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+
+import type { EnrollmentGroup, IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
+
+import { hashedHub } from "../../emulator/device/allocation";
+import { issueCertificate, type IssuedCertificate } from "../../emulator/pki";
+import { createSasToken, deriveDeviceKey } from "../../emulator/sas";
+import { registerWithCertificate, registerWithKey, type Transport } from "../support/devices";
+import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
+import { expectServiceSchema } from "../support/spec";
+
+const hub1 = "emulator-hub-1.azure-devices.net";
+const hub2 = "emulator-hub-2.azure-devices.net";
+const key = (fill: number): string => Buffer.alloc(32, fill).toString("base64");
+
+let emulator: TestEmulator;
+let groupCa: IssuedCertificate;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator({
+    mqttPort: 0,
+    linkedHubs: [
+      { hostName: hub1, allocationWeight: 1, applyAllocationPolicy: true },
+      { hostName: hub2, allocationWeight: 9, applyAllocationPolicy: true },
+    ],
+  });
+  groupCa = issueCertificate({ commonName: "Group Signing CA", isCA: true });
+});
+
+afterAll(async () => {
+  await emulator.dispose();
+});
+
+async function putEnrollment(fields: Record<string, unknown>): Promise<void> {
+  await emulator.client().createOrUpdateIndividualEnrollment(fields as unknown as IndividualEnrollment);
+}
+
+async function hubDevice(hub: string, deviceId: string): Promise<Record<string, unknown>> {
+  const client = emulator.client() as unknown as {
+    _restApiClient: {
+      executeApiCall: (m: string, p: string, h: object, b: unknown, cb: (e: Error | null, r: unknown) => void) => void;
+    };
+  };
+  return new Promise((resolve, reject) => {
+    client._restApiClient.executeApiCall(
+      "GET",
+      `/_emulator/hubs/${hub}/devices/${deviceId}?api-version=2021-10-01`,
+      {},
+      undefined,
+      (err, result) => (err ? reject(err) : resolve(result as Record<string, unknown>)),
+    );
+  });
+}
+
+/** Registration over plain HTTPS (PUT register, then GET the operation), without the SDK's polling delay. */
+async function registerRaw(id: string, deviceKey: string): Promise<Record<string, unknown>> {
+  const scope = emulator.identity.idScope;
+  const sas = createSasToken(
+    `${scope}/registrations/${id}`,
+    deviceKey,
+    Math.ceil(Date.now() / 1000) + 600,
+    "registration",
+  );
+  const headers = { Authorization: sas, "Content-Type": "application/json" };
+  const put = await httpsJson("PUT", `/${scope}/registrations/${id}/register?api-version=2021-10-01`, headers, {
+    registrationId: id,
+  });
+  expect(put.status).toBe(202);
+  const op = await httpsJson(
+    "GET",
+    `/${scope}/registrations/${id}/operations/${String(put.body.operationId)}?api-version=2021-10-01`,
+    headers,
+  );
+  expect(op.status).toBe(200);
+  return op.body.registrationState as Record<string, unknown>;
+}
+
+function httpsJson(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: "127.0.0.1", port: emulator.port, method, path, headers, ca: emulator.caPem, servername: "localhost" },
+      (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || "{}") as Record<string, unknown> }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+const waterflowTwin = { tags: {}, properties: { desired: { devicetype: "waterflow", client: "" } } };
+
+describe.each<Transport>(["http", "mqtt"])("registration over %s", (transport) => {
+  test("an individual symmetric-key enrollment lands on its static hub with its initial twin", async () => {
+    const id = `sym-${transport}`;
+    await putEnrollment({
+      registrationId: id,
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(1), secondaryKey: key(2) } },
+      deviceId: `${id}-device`,
+      allocationPolicy: "static",
+      iotHubs: [hub1],
+      initialTwin: waterflowTwin,
+    });
+    const result = await registerWithKey(emulator, transport, id, key(2));
+    expect(result).toMatchObject({
+      registrationId: id,
+      assignedHub: hub1,
+      deviceId: `${id}-device`,
+      status: "assigned",
+      substatus: "initialAssignment",
+    });
+
+    const state = (await emulator.client().getDeviceRegistrationState(id)).responseBody;
+    expectServiceSchema("DeviceRegistrationState", state);
+    expect(state).toMatchObject({
+      registrationId: id,
+      assignedHub: hub1,
+      status: "assigned",
+      substatus: "initialAssignment",
+    });
+    const enrollment = (await emulator.client().getIndividualEnrollment(id)).responseBody;
+    expectServiceSchema("IndividualEnrollment", enrollment);
+    expect(
+      (enrollment as unknown as { registrationState: { assignedHub: string } }).registrationState.assignedHub,
+    ).toBe(hub1);
+    expect(await hubDevice(hub1, `${id}-device`)).toEqual({
+      hub: hub1,
+      deviceId: `${id}-device`,
+      registrationId: id,
+      iotEdge: false,
+      twin: waterflowTwin,
+    });
+  });
+
+  test("a group symmetric-key device registers with its derived key", async () => {
+    const groupId = `sym-group-${transport}`;
+    // Each group its own key: a device belongs to the group whose derived key signed its token.
+    const groupKey = key(transport === "http" ? 3 : 23);
+    await emulator.client().createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: groupId,
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: groupKey, secondaryKey: key(4) } },
+      allocationPolicy: "static",
+      iotHubs: [hub2],
+    } as unknown as EnrollmentGroup);
+    const id = `group-member-${transport}`;
+    const result = await registerWithKey(emulator, transport, id, deriveDeviceKey(groupKey, id));
+    expect(result).toMatchObject({ registrationId: id, assignedHub: hub2, deviceId: id, status: "assigned" });
+
+    const query = emulator.client().createEnrollmentGroupDeviceRegistrationStateQuery({ query: "*" }, groupId);
+    const page = (await query.next()) as unknown as { responseBody: { registrationId: string }[] };
+    page.responseBody.forEach((s) => expectServiceSchema("DeviceRegistrationState", s));
+    expect(page.responseBody.map((s) => s.registrationId)).toEqual([id]);
+  });
+
+  test("an individual X.509 device registers by its client certificate", async () => {
+    const id = `x509-${transport}`;
+    const cert = issueCertificate({ commonName: id, clientAuth: true });
+    await putEnrollment({
+      registrationId: id,
+      attestation: { type: "x509", x509: { clientCertificates: { primary: { certificate: cert.certPem } } } },
+      allocationPolicy: "static",
+      iotHubs: [hub2],
+      capabilities: { iotEdge: true },
+    });
+    const result = await registerWithCertificate(emulator, transport, id, cert.certPem, cert.keyPem);
+    expect(result).toMatchObject({ registrationId: id, assignedHub: hub2, status: "assigned" });
+    expect((await hubDevice(hub2, id)).iotEdge).toBe(true);
+  });
+
+  test("a group X.509 device registers through its chain to the group's signing certificate", async () => {
+    const groupId = `x509-group-${transport}`;
+    await emulator.client().createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: groupId,
+      attestation: { type: "x509", x509: { signingCertificates: { primary: { certificate: groupCa.certPem } } } },
+      allocationPolicy: "static",
+      iotHubs: [hub1],
+    } as unknown as EnrollmentGroup);
+    const id = `x509-member-${transport}`;
+    const leaf = issueCertificate({ commonName: id, issuer: groupCa, clientAuth: true });
+    const result = await registerWithCertificate(emulator, transport, id, leaf.certPem + groupCa.certPem, leaf.keyPem);
+    expect(result).toMatchObject({ registrationId: id, assignedHub: hub1, status: "assigned" });
+    const state = (await emulator.client().getDeviceRegistrationState(id)).responseBody;
+    expect(state).toMatchObject({ registrationId: id, assignedHub: hub1, status: "assigned" });
+  });
+});
+
+describe("refusals", () => {
+  test("a wrong key is refused with 401", async () => {
+    await putEnrollment({
+      registrationId: "wrong-key",
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(5), secondaryKey: key(6) } },
+    });
+    await expect(registerWithKey(emulator, "http", "wrong-key", key(7))).rejects.toMatchObject({
+      name: "UnauthorizedError",
+    });
+    await expect(registerWithKey(emulator, "mqtt", "wrong-key", key(7))).rejects.toThrow(
+      "Connection refused: Not authorized",
+    );
+  });
+
+  test("a certificate whose CN is not the registration ID is refused", async () => {
+    const cert = issueCertificate({ commonName: "someone-else", clientAuth: true });
+    await expect(
+      registerWithCertificate(emulator, "http", "claimed-id", cert.certPem, cert.keyPem),
+    ).rejects.toMatchObject({
+      name: "UnauthorizedError",
+    });
+  });
+
+  test("a disabled enrollment ends `disabled` and an unknown device `failed` with 404201", async () => {
+    await putEnrollment({
+      registrationId: "disabled-device",
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(8), secondaryKey: key(9) } },
+      provisioningStatus: "disabled",
+    });
+    await expect(registerWithKey(emulator, "http", "disabled-device", key(8))).rejects.toThrow("status is disabled");
+    const state = (await emulator.client().getDeviceRegistrationState("disabled-device")).responseBody;
+    expect(state).toMatchObject({ status: "disabled" });
+
+    await expect(registerWithKey(emulator, "http", "nobody-knows-me", key(10))).rejects.toMatchObject({
+      name: "ProvisioningRegistrationFailedError",
+      result: { status: "failed", registrationState: { errorCode: 404201 } },
+    });
+    expect((await rejection(emulator.client().getDeviceRegistrationState("nobody-knows-me"))).status).toBe(404);
+  });
+});
+
+describe("allocation", () => {
+  test("hashed allocation honours the linked hubs' allocation weights", async () => {
+    const results: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const id = `hashed-${i}`;
+      await putEnrollment({
+        registrationId: id,
+        attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(11), secondaryKey: key(12) } },
+      });
+      results.push(String((await registerRaw(id, key(11))).assignedHub));
+    }
+    const hubs = emulator.config.linkedHubs;
+    expect(results).toEqual(results.map((_, i) => hashedHub(`hashed-${i}`, hubs)?.hostName));
+    // Weight 9 against 1: the heavy hub takes the clear majority, the light one still some.
+    expect(results.filter((h) => h === hub2).length).toBeGreaterThanOrEqual(30);
+    expect(results.filter((h) => h === hub1).length).toBeGreaterThanOrEqual(1);
+  });
+
+  test("custom allocation posts the AllocationRequest and uses the webhook's hub, twin and payload", async () => {
+    const requests: Record<string, unknown>[] = [];
+    const webhook = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        requests.push(JSON.parse(body) as Record<string, unknown>);
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(
+          JSON.stringify({
+            iotHubHostName: hub1,
+            initialTwin: { tags: { chosenBy: "webhook" } },
+            payload: { greeting: "hi" },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/allocate`;
+      await putEnrollment({
+        registrationId: "custom-device",
+        attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(13), secondaryKey: key(14) } },
+        allocationPolicy: "custom",
+        iotHubs: [hub1, hub2],
+        customAllocationDefinition: { webhookUrl: url, apiVersion: "2021-10-01" },
+      });
+      const result = await registerWithKey(emulator, "http", "custom-device", key(13), { model: "m1" });
+      expect(result).toMatchObject({ assignedHub: hub1, status: "assigned", payload: { greeting: "hi" } });
+      expect(requests).toHaveLength(1);
+      expect(requests[0].deviceRuntimeContext).toEqual({
+        registrationId: "custom-device",
+        symmetricKey: {},
+        payload: { model: "m1" },
+      });
+      expect(requests[0].linkedHubs).toEqual([hub1, hub2]);
+      const sent = requests[0].individualEnrollment as { registrationId: string; attestation: unknown };
+      expect(sent.registrationId).toBe("custom-device");
+      // Symmetric keys are not sent to the webhook.
+      expect(sent.attestation).toEqual({ type: "symmetricKey", symmetricKey: {} });
+      expect((await hubDevice(hub1, "custom-device")).twin).toEqual({
+        tags: { chosenBy: "webhook" },
+        properties: { desired: {} },
+      });
+    } finally {
+      await new Promise<void>((r) => webhook.close(() => r()));
+    }
+  });
+});
+
+describe("reprovisioning", () => {
+  async function moveTo(
+    id: string,
+    hub: string,
+    policy: { updateHubAssignment: boolean; migrateDeviceData: boolean },
+    twin?: object,
+  ): Promise<void> {
+    await putEnrollment({
+      registrationId: id,
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(15), secondaryKey: key(16) } },
+      allocationPolicy: "static",
+      iotHubs: [hub],
+      reprovisionPolicy: policy,
+      initialTwin: twin ?? { tags: { version: "1" } },
+      etag: "*",
+    });
+  }
+
+  test("migrate, reset, back to the first hub, and never, each with its substatus", async () => {
+    const id = "reprovisioned";
+    await putEnrollment({
+      registrationId: id,
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(15), secondaryKey: key(16) } },
+      allocationPolicy: "static",
+      iotHubs: [hub1],
+      initialTwin: { tags: { version: "1" } },
+    });
+    expect(await registerWithKey(emulator, "http", id, key(15))).toMatchObject({
+      assignedHub: hub1,
+      substatus: "initialAssignment",
+    });
+
+    await moveTo(id, hub2, { updateHubAssignment: true, migrateDeviceData: true }, { tags: { version: "2" } });
+    expect(await registerWithKey(emulator, "http", id, key(15))).toMatchObject({
+      assignedHub: hub2,
+      substatus: "deviceDataMigrated",
+    });
+    expect((await hubDevice(hub2, id)).twin).toEqual({ tags: { version: "1" }, properties: { desired: {} } });
+    expect((await rejection(hubDevice(hub1, id))).status).toBe(404);
+
+    await moveTo(id, hub2, { updateHubAssignment: true, migrateDeviceData: false }, { tags: { version: "3" } });
+    expect(await registerWithKey(emulator, "http", id, key(15))).toMatchObject({
+      assignedHub: hub2,
+      substatus: "deviceDataReset",
+    });
+    expect((await hubDevice(hub2, id)).twin).toEqual({ tags: { version: "3" }, properties: { desired: {} } });
+
+    await moveTo(id, hub1, { updateHubAssignment: true, migrateDeviceData: true });
+    expect(await registerWithKey(emulator, "http", id, key(15))).toMatchObject({
+      assignedHub: hub1,
+      substatus: "reprovisionedToInitialAssignment",
+    });
+
+    await moveTo(id, hub2, { updateHubAssignment: false, migrateDeviceData: false });
+    expect(await registerWithKey(emulator, "http", id, key(15))).toMatchObject({ assignedHub: hub1 });
+  });
+});

@@ -1,0 +1,252 @@
+// The emulator as a service: durability across kill -9, port 443 with unmodified clients, throttling, fault
+// injection, the request log, and policies with limited rights.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
+
+import { createServiceClient } from "../../dynamic-providers/service-client";
+import { connectionString, loadIdentity, newPolicy, saveIdentity } from "../../emulator/identity";
+import { projectRoot } from "../../scripts/lib/pulumi-cli";
+import { rejection, startTestEmulator } from "../support/emulator";
+import { endpointPort, spawnEmulator } from "../support/emulator-process";
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "dps-runtime-"));
+}
+
+const enrollment = (id: string, extra: Record<string, unknown> = {}): IndividualEnrollment =>
+  ({ registrationId: id, attestation: { type: "symmetricKey" }, ...extra }) as unknown as IndividualEnrollment;
+
+test("every acknowledged write survives kill -9 and a restart", async () => {
+  const dataDir = tempDir();
+  try {
+    const first = await spawnEmulator(["--port", "0", "--mqtt-port", "-1"], dataDir);
+    const ca = fs.readFileSync(first.connection.caCertificate, "utf8");
+    const client = createServiceClient({
+      connectionString: first.connection.connectionString,
+      port: endpointPort(first.connection.endpoint),
+      ca,
+    });
+    const etags = new Map<string, string>();
+    for (let i = 0; i < 25; i++) {
+      const { responseBody } = await client.createOrUpdateIndividualEnrollment(enrollment(`durable-${i}`));
+      etags.set(responseBody.registrationId, String(responseBody.etag));
+    }
+    const updated = await client.createOrUpdateIndividualEnrollment(
+      enrollment("durable-0", { provisioningStatus: "disabled", etag: etags.get("durable-0") }),
+    );
+    etags.set("durable-0", String(updated.responseBody.etag));
+    await client.deleteIndividualEnrollment("durable-24");
+    etags.delete("durable-24");
+    await first.kill();
+
+    const second = await spawnEmulator(["--port", "0", "--mqtt-port", "-1"], dataDir);
+    try {
+      // Same identity and CA: the old connection string and trust still work.
+      expect(second.connection.connectionString).toBe(first.connection.connectionString);
+      expect(second.connection.idScope).toBe(first.connection.idScope);
+      expect(fs.readFileSync(second.connection.caCertificate, "utf8")).toBe(ca);
+      const again = createServiceClient({
+        connectionString: first.connection.connectionString,
+        port: endpointPort(second.connection.endpoint),
+        ca,
+      });
+      for (const [id, etag] of etags) {
+        expect((await again.getIndividualEnrollment(id)).responseBody.etag).toBe(etag);
+      }
+      expect((await again.getIndividualEnrollment("durable-0")).responseBody.provisioningStatus).toBe("disabled");
+      expect((await rejection(again.getIndividualEnrollment("durable-24"))).status).toBe(404);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+function canBind443(): boolean {
+  if (process.getuid?.() === 0) return true;
+  const start = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
+  return start <= 443;
+}
+
+(canBind443() ? test : test.skip)(
+  "on port 443, Microsoft's clients work unmodified with only NODE_EXTRA_CA_CERTS",
+  async () => {
+    const dataDir = tempDir();
+    const emulator = await spawnEmulator(["--port", "443", "--mqtt-port", "8883"], dataDir);
+    try {
+      expect(emulator.connection.endpoint).toBe("https://localhost");
+      expect(emulator.connection.mqttEndpoint).toBe("mqtts://localhost:8883");
+      const result = spawnSync(
+        path.join(projectRoot, "node_modules", ".bin", "tsx"),
+        [
+          path.join(projectRoot, "tests", "fixtures", "unmodified-clients.ts"),
+          JSON.stringify({
+            connectionString: emulator.connection.connectionString,
+            idScope: emulator.connection.idScope,
+          }),
+        ],
+        {
+          encoding: "utf8",
+          env: { ...process.env, NODE_EXTRA_CA_CERTS: emulator.connection.caCertificate },
+          timeout: 60_000,
+        },
+      );
+      expect(result.stderr).toBe("");
+      const hub = JSON.parse(result.stdout) as Record<string, Record<string, string>>;
+      expect(hub.created).toBe("unmodified-device");
+      expect(hub.http.status).toBe("assigned");
+      expect(hub.mqtt).toEqual({ status: "assigned", assignedHub: hub.http.assignedHub });
+      expect(hub.state).toEqual({ status: "assigned", assignedHub: hub.http.assignedHub });
+      expect(emulator.connection.linkedHubs).toContain(hub.http.assignedHub);
+    } finally {
+      await emulator.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+);
+
+function get(
+  port: number,
+  ca: string,
+  requestPath: string,
+  authorization?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: requestPath,
+        ca,
+        servername: "localhost",
+        headers: authorization ? { Authorization: authorization } : {},
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("throttling answers 429 with Retry-After once the per-minute budget is spent", async () => {
+  const emulator = await startTestEmulator({ throttlePerMinute: 3 });
+  try {
+    const client = emulator.client();
+    for (let i = 0; i < 3; i++) {
+      expect((await rejection(client.getIndividualEnrollment(`t-${i}`))).status).toBe(404);
+    }
+    const throttled = await rejection(client.getIndividualEnrollment("t-3"));
+    expect(throttled.status).toBe(429);
+    expect(throttled.body).toMatchObject({
+      errorCode: 429001,
+      message: "throttled: more than 3 operations per minute",
+    });
+    const raw = await get(emulator.port, emulator.caPem, "/enrollments/t-4?api-version=2021-10-01");
+    expect(raw.status).toBe(429);
+    expect(raw.headers["retry-after"]).toBe("20");
+  } finally {
+    await emulator.dispose();
+  }
+});
+
+test.each([
+  ["500", 500, 500001],
+  ["503", 503, 503001],
+] as const)("fault injection answers %s with the service's error body", async (kind, status, code) => {
+  const emulator = await startTestEmulator({ faultRate: 1, faultKinds: [kind] });
+  try {
+    const result = await rejection(emulator.client().getIndividualEnrollment("any"));
+    expect(result.status).toBe(status);
+    expect(result.body).toMatchObject({ errorCode: code, message: `injected fault (--faults): ${kind}` });
+  } finally {
+    await emulator.dispose();
+  }
+});
+
+test("fault injection can drop the connection", async () => {
+  const emulator = await startTestEmulator({ faultRate: 1, faultKinds: ["drop"] });
+  try {
+    await expect(get(emulator.port, emulator.caPem, "/enrollments/x?api-version=2021-10-01")).rejects.toMatchObject({
+      code: "ECONNRESET",
+    });
+  } finally {
+    await emulator.dispose();
+  }
+});
+
+test("the request log has one JSON line per request and never a key or token", async () => {
+  const dir = tempDir();
+  const logFile = path.join(dir, "requests.log");
+  const emulator = await startTestEmulator({ requestLog: logFile });
+  try {
+    const client = emulator.client();
+    const created = await client.createOrUpdateIndividualEnrollment(enrollment("logged"));
+    await rejection(client.getIndividualEnrollment("missing"));
+    await emulator.close();
+    const lines = fs
+      .readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.operation, l.method, l.path, l.status, l.errorCode, l.principal])).toEqual([
+      ["IndividualEnrollment_CreateOrUpdate", "PUT", "/enrollments/logged", 200, undefined, "provisioningserviceowner"],
+      ["IndividualEnrollment_Get", "GET", "/enrollments/missing", 404, 404202, undefined],
+    ]);
+    const text = fs.readFileSync(logFile, "utf8");
+    const keys = (
+      created.responseBody.attestation as unknown as { symmetricKey: { primaryKey: string; secondaryKey: string } }
+    ).symmetricKey;
+    for (const secret of [
+      keys.primaryKey,
+      keys.secondaryKey,
+      emulator.identity.policies[0].primaryKey,
+      "SharedAccessSignature",
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  } finally {
+    fs.rmSync(emulator.dataDir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a policy without the operation's right is refused with 401", async () => {
+  const dataDir = tempDir();
+  const identity = loadIdentity(dataDir);
+  const reader = newPolicy("enrollmentreader", ["EnrollmentRead"]);
+  saveIdentity(dataDir, { ...identity, policies: [...identity.policies, reader] });
+  const emulator = await startTestEmulator({ dataDir });
+  try {
+    const client = emulator.client(connectionString("localhost", reader));
+    expect((await rejection(client.getIndividualEnrollment("nothing"))).status).toBe(404);
+    const write = await rejection(client.createOrUpdateIndividualEnrollment(enrollment("denied")));
+    expect(write.status).toBe(401);
+    expect(write.body).toMatchObject({
+      errorCode: 401002,
+      message: "shared access policy 'enrollmentreader' lacks the EnrollmentWrite right",
+    });
+    const registration = await rejection(client.getDeviceRegistrationState("nothing"));
+    expect(registration.body.message).toBe(
+      "shared access policy 'enrollmentreader' lacks the RegistrationStatusRead right",
+    );
+    expect(emulator.connection.policies.map((p) => [p.keyName, p.rights])).toEqual([
+      [
+        "provisioningserviceowner",
+        ["ServiceConfig", "EnrollmentRead", "EnrollmentWrite", "RegistrationStatusRead", "RegistrationStatusWrite"],
+      ],
+      ["enrollmentreader", ["EnrollmentRead"]],
+    ]);
+  } finally {
+    await emulator.dispose();
+  }
+});

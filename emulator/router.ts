@@ -2,6 +2,7 @@
 // ignore a trailing slash (the Node SDK posts bulk operations to `/enrollments/` and lower-cases
 // `/enrollmentgroups/{id}/attestationmechanism`).
 import type { AccessRight } from "./identity";
+import type { EnrollmentKind } from "./model/types";
 import type { Handler } from "./handlers/enrollments";
 import {
   bulkOperation,
@@ -52,31 +53,27 @@ const write: RouteAuth = { kind: "service", right: "EnrollmentWrite" };
 const registrationRead: RouteAuth = { kind: "service", right: "RegistrationStatusRead" };
 const registrationWrite: RouteAuth = { kind: "service", right: "RegistrationStatusWrite" };
 
+/** The six operations individual enrollments and enrollment groups share, under their operation-id prefix. */
+function documentRoutes(kind: EnrollmentKind, prefix: string, collection: string): Route[] {
+  return [
+    route(`${prefix}_Query`, "POST", `${collection}/query`, read, queryDocuments(kind)),
+    route(`${prefix}_RunBulkOperation`, "POST", collection, write, bulkOperation(kind)),
+    route(`${prefix}_Get`, "GET", `${collection}/{id}`, read, getDocument(kind)),
+    route(`${prefix}_CreateOrUpdate`, "PUT", `${collection}/{id}`, write, putDocument(kind)),
+    route(`${prefix}_Delete`, "DELETE", `${collection}/{id}`, write, deleteDocument(kind)),
+    route(
+      `${prefix}_GetAttestationMechanism`,
+      "POST",
+      `${collection}/{id}/attestationmechanism`,
+      read,
+      getAttestationMechanism(kind),
+    ),
+  ];
+}
+
 export const serviceRoutes: Route[] = [
-  route("IndividualEnrollment_Query", "POST", "/enrollments/query", read, queryDocuments("enrollment")),
-  route("IndividualEnrollment_RunBulkOperation", "POST", "/enrollments", write, bulkOperation("enrollment")),
-  route("IndividualEnrollment_Get", "GET", "/enrollments/{id}", read, getDocument("enrollment")),
-  route("IndividualEnrollment_CreateOrUpdate", "PUT", "/enrollments/{id}", write, putDocument("enrollment")),
-  route("IndividualEnrollment_Delete", "DELETE", "/enrollments/{id}", write, deleteDocument("enrollment")),
-  route(
-    "IndividualEnrollment_GetAttestationMechanism",
-    "POST",
-    "/enrollments/{id}/attestationmechanism",
-    read,
-    getAttestationMechanism("enrollment"),
-  ),
-  route("EnrollmentGroup_Query", "POST", "/enrollmentGroups/query", read, queryDocuments("group")),
-  route("EnrollmentGroup_RunBulkOperation", "POST", "/enrollmentGroups", write, bulkOperation("group")),
-  route("EnrollmentGroup_Get", "GET", "/enrollmentGroups/{id}", read, getDocument("group")),
-  route("EnrollmentGroup_CreateOrUpdate", "PUT", "/enrollmentGroups/{id}", write, putDocument("group")),
-  route("EnrollmentGroup_Delete", "DELETE", "/enrollmentGroups/{id}", write, deleteDocument("group")),
-  route(
-    "EnrollmentGroup_GetAttestationMechanism",
-    "POST",
-    "/enrollmentGroups/{id}/attestationmechanism",
-    read,
-    getAttestationMechanism("group"),
-  ),
+  ...documentRoutes("enrollment", "IndividualEnrollment", "/enrollments"),
+  ...documentRoutes("group", "EnrollmentGroup", "/enrollmentGroups"),
   route("DeviceRegistrationState_Get", "GET", "/registrations/{id}", registrationRead, getRegistration),
   route("DeviceRegistrationState_Delete", "DELETE", "/registrations/{id}", registrationWrite, deleteRegistration),
   route("DeviceRegistrationState_Query", "POST", "/registrations/{id}/query", registrationRead, queryRegistrations),

@@ -89,6 +89,33 @@ describe("toolchain", () => {
     }
   });
 
+  test("a CLI of the pinned version already on PATH is used as it is, with no build", () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "dps-cache-"));
+    const restricted = restrictedPath(shellTools);
+    const version = lockedPulumiVersion();
+    // Stand-ins for an official install: a `pulumi` that reports the pinned version, and its language host.
+    fs.writeFileSync(path.join(restricted.dir, "pulumi"), `#!/bin/sh\necho v${version}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(restricted.dir, "pulumi-language-nodejs"), "#!/bin/sh\n", { mode: 0o755 });
+    try {
+      const result = spawnSync("bash", [runScript, "setup"], {
+        encoding: "utf8",
+        env: {
+          HOME: process.env.HOME,
+          DPS_CACHE_DIR: cache,
+          PATH: `${path.dirname(process.execPath)}:${restricted.dir}`,
+        },
+      });
+
+      expect(result.status).toBe(0);
+      expect(result.stderr).toContain(`[toolchain] pulumi   ${restricted.dir}/pulumi v${version}`);
+      expect(result.stderr).not.toMatch(/building/);
+      expect(fs.existsSync(path.join(cache, "pulumi"))).toBe(false);
+    } finally {
+      restricted.cleanup();
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
   test("a second setup run finds every cache and builds or fetches nothing", () => {
     const result = spawnSync("bash", [runScript, "setup"], { encoding: "utf8" });
 

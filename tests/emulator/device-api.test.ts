@@ -11,7 +11,7 @@ import { issueCertificate, type IssuedCertificate } from "../../emulator/pki";
 import { createSasToken, deriveDeviceKey } from "../../emulator/sas";
 import { registerWithCertificate, registerWithKey, type Transport } from "../support/devices";
 import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
-import { expectServiceSchema } from "../support/spec";
+import { expectDeviceSchema, expectServiceSchema } from "../support/spec";
 
 const hub1 = "emulator-hub-1.azure-devices.net";
 const hub2 = "emulator-hub-2.azure-devices.net";
@@ -70,12 +70,14 @@ async function registerRaw(id: string, deviceKey: string): Promise<Record<string
     registrationId: id,
   });
   expect(put.status).toBe(202);
+  expectDeviceSchema("RegistrationOperationStatus", put.body);
   const op = await httpsJson(
     "GET",
     `/${scope}/registrations/${id}/operations/${String(put.body.operationId)}?api-version=2021-10-01`,
     headers,
   );
   expect(op.status).toBe(200);
+  expectDeviceSchema("RegistrationOperationStatus", op.body);
   return op.body.registrationState as Record<string, unknown>;
 }
 
@@ -194,6 +196,46 @@ describe.each<Transport>(["http", "mqtt"])("registration over %s", (transport) =
     expect(result).toMatchObject({ registrationId: id, assignedHub: hub1, status: "assigned" });
     const state = (await emulator.client().getDeviceRegistrationState(id)).responseBody;
     expect(state).toMatchObject({ registrationId: id, assignedHub: hub1, status: "assigned" });
+  });
+});
+
+describe("status lookup and registration records", () => {
+  test("the status-lookup POST returns the device's registration result; deleting the record removes it", async () => {
+    const id = "lookup-device";
+    await putEnrollment({
+      registrationId: id,
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(30), secondaryKey: key(31) } },
+    });
+    const registered = await registerRaw(id, key(30));
+    const scope = emulator.identity.idScope;
+    const sas = createSasToken(
+      `${scope}/registrations/${id}`,
+      key(30),
+      Math.ceil(Date.now() / 1000) + 600,
+      "registration",
+    );
+    const lookup = await httpsJson(
+      "POST",
+      `/${scope}/registrations/${id}?api-version=2021-10-01`,
+      { Authorization: sas, "Content-Type": "application/json" },
+      { registrationId: id },
+    );
+    expect(lookup.status).toBe(200);
+    expectDeviceSchema("DeviceRegistrationResult", lookup.body);
+    expect(lookup.body).toEqual(registered);
+
+    const state = (await emulator.client().getDeviceRegistrationState(id)).responseBody;
+    const stale = await rejection(emulator.client().deleteDeviceRegistrationState(id, '"stale"'));
+    expect(stale.status).toBe(412);
+    await emulator.client().deleteDeviceRegistrationState(id, state.etag);
+    expect((await rejection(emulator.client().getDeviceRegistrationState(id))).body.errorCode).toBe(404204);
+    const gone = await httpsJson(
+      "POST",
+      `/${scope}/registrations/${id}?api-version=2021-10-01`,
+      { Authorization: sas, "Content-Type": "application/json" },
+      { registrationId: id },
+    );
+    expect(gone.status).toBe(404);
   });
 });
 

@@ -58,11 +58,20 @@ function validatorFor(file: string): (definition: string) => ValidateFunction {
 }
 
 const serviceValidators = validatorFor("dps-service-2021-10-01.json");
+const deviceValidators = validatorFor("dps-device-2021-10-01.json");
 
 /** Throws with ajv's errors when `body` does not validate against `definition` of the service API document. */
 export function expectServiceSchema(definition: string, body: unknown): void {
   const validate = serviceValidators(definition);
   if (!validate(body)) {
     throw new Error(`response does not match ${definition}: ${JSON.stringify(validate.errors, null, 2)}`);
+  }
+}
+
+/** The same for the device API document. */
+export function expectDeviceSchema(definition: string, body: unknown): void {
+  const validate = deviceValidators(definition);
+  if (!validate(body)) {
+    throw new Error(`response does not match device ${definition}: ${JSON.stringify(validate.errors, null, 2)}`);
   }
 }

@@ -1,0 +1,43 @@
+// `diff`: compares normalized values, never raw text, and ignores server-managed fields and write-only values.
+import { diffedProperties, propertyPolicies } from "./properties";
+import type { EnrollmentInputs, EnrollmentOutputs } from "./types";
+
+export interface EnrollmentDiff {
+  changes: boolean;
+  replaces: string[];
+  /** Properties that differ, for messages and tests. */
+  changed: string[];
+  deleteBeforeReplace: boolean;
+}
+
+/** JSON with object keys sorted, so key order never reads as a change. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function diffEnrollment(olds: EnrollmentOutputs, news: EnrollmentInputs): EnrollmentDiff {
+  const changed: string[] = [];
+  for (const property of diffedProperties) {
+    // Keys DPS generated are not in the inputs: nothing to compare them with.
+    if ((property === "primaryKey" || property === "secondaryKey") && news[property] === undefined) continue;
+    if (canonical(olds[property]) !== canonical(news[property as keyof EnrollmentInputs])) {
+      changed.push(property);
+    }
+  }
+  const replaces = changed.filter((p) => propertyPolicies[p as keyof EnrollmentOutputs] === "replace");
+  return {
+    changes: changed.length > 0,
+    replaces,
+    changed,
+    // The same registration ID cannot exist twice: replace in place by deleting first.
+    deleteBeforeReplace: replaces.length > 0 && !replaces.includes("registrationId"),
+  };
+}

@@ -1,0 +1,167 @@
+import { issueCertificate } from "../../emulator/pki";
+import { normalizeEnrollment } from "./normalize";
+import type { EnrollmentSpec } from "./types";
+
+const hub1 = "hub-1.azure-devices.net";
+const hub2 = "hub-2.azure-devices.net";
+const key = (fill: number, bytes = 32): string => Buffer.alloc(bytes, fill).toString("base64");
+const device = issueCertificate({ commonName: "mydevice", clientAuth: true });
+const derOf = (pem: string): string => pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
+
+describe("check: normalization", () => {
+  test("fills every default", () => {
+    const result = normalizeEnrollment({ registrationId: "Sym-1", attestation: { symmetricKey: {} } });
+    expect(result).toEqual({
+      failures: [],
+      inputs: {
+        registrationId: "sym-1",
+        attestationType: "symmetricKey",
+        iotEdge: false,
+        iotHubs: [],
+        reprovisionPolicy: "reprovisionAndMigrateData",
+        enabled: true,
+        adopt: false,
+        linkedHubs: [],
+      },
+    });
+  });
+
+  test("an X.509 registration ID comes from the certificate's CN; PEM and DER normalize alike", () => {
+    const fromPem = normalizeEnrollment({ attestation: { x509: { primaryCertificate: device.certPem } } });
+    const fromDer = normalizeEnrollment({ attestation: { x509: { primaryCertificate: derOf(device.certPem) } } });
+    expect(fromPem.inputs?.registrationId).toBe("mydevice");
+    expect(fromPem.inputs?.primaryCertificate).toBe(derOf(device.certPem));
+    expect(fromDer.inputs).toEqual(fromPem.inputs);
+  });
+
+  test("keeps everything the portal form has", () => {
+    const spec: EnrollmentSpec = {
+      registrationId: "full",
+      attestation: { symmetricKey: { primaryKey: key(1), secondaryKey: key(2, 64) } },
+      deviceId: "full-device",
+      iotEdge: true,
+      allocationPolicy: "custom",
+      iotHubs: ["HUB-1.azure-devices.net", hub2],
+      customAllocation: { webhookUrl: "https://alloc.example/api", apiVersion: "2021-10-01" },
+      reprovisionPolicy: "never",
+      initialTwin: { tags: { a: 1 }, properties: { desired: { devicetype: "waterflow" } } },
+      enabled: false,
+      optionalDeviceInformation: { model: "x" },
+    };
+    expect(normalizeEnrollment(spec, { linkedHubs: [hub1, hub2], adopt: true }).inputs).toEqual({
+      registrationId: "full",
+      attestationType: "symmetricKey",
+      primaryKey: key(1),
+      secondaryKey: key(2, 64),
+      deviceId: "full-device",
+      iotEdge: true,
+      allocationPolicy: "custom",
+      iotHubs: [hub1, hub2],
+      customAllocation: { webhookUrl: "https://alloc.example/api", apiVersion: "2021-10-01" },
+      reprovisionPolicy: "never",
+      initialTwin: { tags: { a: 1 }, properties: { desired: { devicetype: "waterflow" } } },
+      enabled: false,
+      optionalDeviceInformation: { model: "x" },
+      adopt: true,
+      linkedHubs: [hub1, hub2],
+    });
+  });
+});
+
+describe("check: every failure names the property and the reason", () => {
+  const cases: [string, EnrollmentSpec, { property: string; reason: string }[]][] = [
+    [
+      "no attestation",
+      { registrationId: "a" } as EnrollmentSpec,
+      [{ property: "attestation", reason: "give exactly one of x509, tpm or symmetricKey" }],
+    ],
+    [
+      "not a certificate",
+      { attestation: { x509: { primaryCertificate: "hello" } } },
+      [
+        {
+          property: "attestation.x509.primaryCertificate",
+          reason: "is not an X.509 certificate (PEM or DER expected)",
+        },
+      ],
+    ],
+    [
+      "CN mismatch",
+      { registrationId: "other", attestation: { x509: { primaryCertificate: device.certPem } } },
+      [{ property: "registrationId", reason: "'other' must equal the primary certificate's CN 'mydevice'" }],
+    ],
+    [
+      "bad characters",
+      { registrationId: "bad/id", attestation: { symmetricKey: {} } },
+      [
+        {
+          property: "registrationId",
+          reason: "'bad/id' may only hold letters, digits and - . _ : and must end with a letter, digit or -",
+        },
+      ],
+    ],
+    [
+      "too long",
+      { registrationId: "a".repeat(129), attestation: { symmetricKey: {} } },
+      [{ property: "registrationId", reason: `'${"a".repeat(129)}' is longer than 128 characters` }],
+    ],
+    [
+      "static with two hubs",
+      { registrationId: "s", attestation: { symmetricKey: {} }, allocationPolicy: "static", iotHubs: [hub1, hub2] },
+      [{ property: "iotHubs", reason: "allocationPolicy static needs exactly one hub (got 2)" }],
+    ],
+    [
+      "custom without webhook",
+      { registrationId: "c", attestation: { symmetricKey: {} }, allocationPolicy: "custom" },
+      [
+        {
+          property: "customAllocation",
+          reason: "allocationPolicy custom needs customAllocation.webhookUrl and customAllocation.apiVersion",
+        },
+      ],
+    ],
+    [
+      "unlinked hub",
+      { registrationId: "u", attestation: { symmetricKey: {} }, iotHubs: ["elsewhere.azure-devices.net"] },
+      [
+        {
+          property: "iotHubs",
+          reason: `'elsewhere.azure-devices.net' is not a hub linked to this DPS (linked: ${hub1}, ${hub2})`,
+        },
+      ],
+    ],
+    [
+      "malformed key",
+      { registrationId: "k", attestation: { symmetricKey: { primaryKey: "short", secondaryKey: key(1) } } },
+      [{ property: "attestation.symmetricKey.primaryKey", reason: "must be base64 of 16 to 64 bytes" }],
+    ],
+    [
+      "one key only",
+      { registrationId: "k1", attestation: { symmetricKey: { primaryKey: key(1) } } },
+      [
+        {
+          property: "attestation.symmetricKey",
+          reason: "give both primaryKey and secondaryKey, or neither (DPS then generates both)",
+        },
+      ],
+    ],
+    [
+      "malformed endorsement key",
+      { registrationId: "t", attestation: { tpm: { endorsementKey: "not base64!" } } },
+      [{ property: "attestation.tpm.endorsementKey", reason: "must be the base64 TPM endorsement key" }],
+    ],
+    [
+      "unknown reprovision policy",
+      { registrationId: "r", attestation: { symmetricKey: {} }, reprovisionPolicy: "sometimes" as never },
+      [
+        {
+          property: "reprovisionPolicy",
+          reason: "must be one of reprovisionAndMigrateData, reprovisionAndResetData, never",
+        },
+      ],
+    ],
+  ];
+  test.each(cases)("%s", (_name, spec, failures) => {
+    expect(normalizeEnrollment(spec, { linkedHubs: [hub1, hub2] })).toEqual({ failures });
+  });
+});

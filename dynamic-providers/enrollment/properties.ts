@@ -1,0 +1,38 @@
+// The property table of IndividualEnrollment: which property is updated in place, forces replacement, is computed
+// by DPS, or is the provider's own setting. `diff` is driven by this table and the README prints it.
+import type { EnrollmentOutputs } from "./types";
+
+export type PropertyPolicy = "replace" | "update" | "computed" | "setting";
+
+export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> = {
+  registrationId: "replace",
+  attestationType: "replace",
+  primaryCertificate: "update",
+  secondaryCertificate: "update",
+  endorsementKey: "update",
+  storageRootKey: "update",
+  primaryKey: "update",
+  secondaryKey: "update",
+  deviceId: "update",
+  iotEdge: "update",
+  allocationPolicy: "update",
+  iotHubs: "update",
+  customAllocation: "update",
+  reprovisionPolicy: "update",
+  initialTwin: "update",
+  enabled: "update",
+  optionalDeviceInformation: "update",
+  adopt: "setting",
+  linkedHubs: "setting",
+  etag: "computed",
+  createdDateTimeUtc: "computed",
+  lastUpdatedDateTimeUtc: "computed",
+  primaryCertificateInfo: "computed",
+  secondaryCertificateInfo: "computed",
+  registrationState: "computed",
+};
+
+/** Properties compared by `diff`, in table order. */
+export const diffedProperties = (Object.keys(propertyPolicies) as (keyof EnrollmentOutputs)[]).filter(
+  (p) => propertyPolicies[p] === "replace" || propertyPolicies[p] === "update",
+);

@@ -1,0 +1,183 @@
+// The IndividualEnrollment provider's methods against the emulator over HTTPS, with Microsoft's service client.
+import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
+
+import { EnrollmentProvider } from "../../dynamic-providers/enrollment/provider";
+import type { EnrollmentInputs, EnrollmentSpec } from "../../dynamic-providers/enrollment/types";
+import { issueCertificate } from "../../emulator/pki";
+import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
+
+const hub1 = "emulator-hub-1.azure-devices.net";
+const hub2 = "emulator-hub-2.azure-devices.net";
+const fastRetry = { attempts: 8, baseDelayMs: 1, maxDelayMs: 5 };
+
+let emulator: TestEmulator;
+let provider: EnrollmentProvider;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  provider = new EnrollmentProvider({ client: () => emulator.client(), retry: fastRetry });
+});
+
+afterAll(async () => {
+  await emulator.dispose();
+});
+
+function inputs(spec: EnrollmentSpec, adopt = false): EnrollmentInputs {
+  const result = provider.check(spec, { linkedHubs: [hub1, hub2], adopt });
+  if (!result.inputs) throw new Error(JSON.stringify(result.failures));
+  return result.inputs;
+}
+
+const twin = { tags: {}, properties: { desired: { devicetype: "waterflow", client: "" } } };
+
+describe("create → read → update → delete", () => {
+  test("an X.509 enrollment round-trips with no drift, and its certificate info is an output", async () => {
+    const cert = issueCertificate({ commonName: "mydevice", clientAuth: true });
+    const desired = inputs({
+      attestation: { x509: { primaryCertificate: cert.certPem } },
+      iotEdge: true,
+      allocationPolicy: "static",
+      iotHubs: [hub2],
+      initialTwin: twin,
+    });
+    const created = await provider.create(desired);
+    expect(created.id).toBe("mydevice");
+    expect(created.outs.primaryCertificateInfo).toEqual({
+      subject: "CN=mydevice",
+      sha1Thumbprint: expect.stringMatching(/^[0-9A-F]{40}$/),
+      sha256Thumbprint: expect.stringMatching(/^[0-9A-F]{64}$/),
+      notAfter: cert.cert.validity.notAfter.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    });
+    expect(provider.diff(created.outs, desired).changes).toBe(false);
+
+    const read = await provider.read("mydevice", created.outs);
+    expect(read.props).toEqual(created.outs);
+    expect(provider.diff(read.props!, desired).changes).toBe(false);
+
+    const changed = inputs({
+      ...{ attestation: { x509: { primaryCertificate: cert.certPem } } },
+      iotEdge: false,
+      initialTwin: twin,
+      allocationPolicy: "static",
+      iotHubs: [hub1],
+    });
+    expect(provider.diff(created.outs, changed)).toMatchObject({
+      changes: true,
+      changed: ["iotEdge", "iotHubs"],
+      replaces: [],
+    });
+    const updated = await provider.update("mydevice", created.outs, changed);
+    expect(updated.outs.iotHubs).toEqual([hub1]);
+    expect(updated.outs.etag).not.toBe(created.outs.etag);
+
+    await provider.delete("mydevice", updated.outs);
+    expect((await rejection(emulator.client().getIndividualEnrollment("mydevice"))).status).toBe(404);
+    // Deleting again counts as deleted; reading a deleted one says it is gone.
+    await provider.delete("mydevice", updated.outs);
+    expect(await provider.read("mydevice", updated.outs)).toEqual({});
+  });
+
+  test("DPS-generated symmetric keys are outputs and never read as drift", async () => {
+    const desired = inputs({ registrationId: "generated-keys", attestation: { symmetricKey: {} } });
+    const created = await provider.create(desired);
+    expect(Buffer.from(String(created.outs.primaryKey), "base64")).toHaveLength(64);
+    const read = await provider.read("generated-keys", created.outs);
+    expect(read.props?.primaryKey).toBe(created.outs.primaryKey);
+    expect(read.inputs?.primaryKey).toBeUndefined();
+    expect(provider.diff(read.props!, desired).changes).toBe(false);
+    // An update keeps the generated keys.
+    const updated = await provider.update("generated-keys", read.props!, { ...desired, enabled: false });
+    expect(updated.outs.primaryKey).toBe(created.outs.primaryKey);
+  });
+});
+
+describe("drift and concurrency", () => {
+  test("a change made behind the stack's back shows on read, and update with the old etag is refused", async () => {
+    const desired = inputs({ registrationId: "drifty", attestation: { symmetricKey: {} }, initialTwin: twin });
+    const created = await provider.create(desired);
+    const live = (await emulator.client().getIndividualEnrollment("drifty")).responseBody;
+    await emulator.client().createOrUpdateIndividualEnrollment({ ...live, provisioningStatus: "disabled" });
+
+    const read = await provider.read("drifty", created.outs);
+    expect(read.props?.enabled).toBe(false);
+    expect(provider.diff(read.props!, desired)).toMatchObject({ changes: true, changed: ["enabled"] });
+
+    await expect(provider.update("drifty", created.outs, desired)).rejects.toThrow(
+      `enrollment 'drifty' changed in DPS since this stack last saw it (etag ${created.outs.etag}); nothing was overwritten. Run \`pulumi refresh\` to see the change, then \`pulumi up\` again.`,
+    );
+    expect((await emulator.client().getIndividualEnrollment("drifty")).responseBody.provisioningStatus).toBe(
+      "disabled",
+    );
+    // After a refresh (read), the update goes through.
+    const restored = await provider.update("drifty", read.props!, desired);
+    expect(restored.outs.enabled).toBe(true);
+  });
+
+  test("an existing enrollment is never taken over without adopt, and is with it", async () => {
+    await emulator.client().createOrUpdateIndividualEnrollment({
+      registrationId: "someone-elses",
+      attestation: { type: "symmetricKey" },
+    } as unknown as IndividualEnrollment);
+    const desired = inputs({ registrationId: "someone-elses", attestation: { symmetricKey: {} }, iotEdge: true });
+    await expect(provider.create(desired)).rejects.toThrow(
+      "enrollment 'someone-elses' already exists in DPS and this stack does not manage it. To take it over, set `adopt: true`",
+    );
+    expect((await emulator.client().getIndividualEnrollment("someone-elses")).responseBody.capabilities).toEqual({
+      iotEdge: false,
+    });
+
+    const adopted = await provider.create({ ...desired, adopt: true });
+    expect(adopted.outs.iotEdge).toBe(true);
+    expect(adopted.outs.adopt).toBe(true);
+  });
+});
+
+describe("retries", () => {
+  test("faults (500, 503, dropped connections) are retried until the operation succeeds, without duplicates", async () => {
+    const flaky = await startTestEmulator({ faultRate: 0.4, faultKinds: ["500", "503", "drop"] });
+    try {
+      const retries: string[] = [];
+      const p = new EnrollmentProvider({
+        client: () => flaky.client(),
+        retry: { attempts: 30, baseDelayMs: 1, maxDelayMs: 5 },
+        log: (m) => retries.push(m),
+      });
+      for (let i = 0; i < 10; i++) {
+        const desired = inputs({ registrationId: `flaky-${i}`, attestation: { symmetricKey: {} } });
+        const created = await p.create(desired);
+        expect(created.id).toBe(`flaky-${i}`);
+        await p.delete(created.id, created.outs);
+      }
+      expect(retries.length).toBeGreaterThan(0);
+    } finally {
+      await flaky.dispose();
+    }
+  });
+
+  test("429 waits for Retry-After", async () => {
+    const throttled = await startTestEmulator({ throttlePerMinute: 60 });
+    try {
+      const waits: number[] = [];
+      const p = new EnrollmentProvider({
+        client: () => throttled.client(),
+        retry: {
+          attempts: 3,
+          baseDelayMs: 1,
+          maxDelayMs: 5,
+          sleep: (ms) => (waits.push(ms), new Promise((r) => setTimeout(r, 0))),
+        },
+      });
+      for (let i = 0; i < 60; i++) {
+        await rejection(throttled.client().getIndividualEnrollment("burn"));
+      }
+      await expect(
+        p.read("anything", inputs({ registrationId: "anything", attestation: { symmetricKey: {} } }) as never),
+      ).rejects.toThrow(
+        "reading enrollment 'anything' failed: throttled: more than 60 operations per minute (DPS error 429001)",
+      );
+      expect(waits).toEqual([1000, 1000]);
+    } finally {
+      await throttled.dispose();
+    }
+  });
+});

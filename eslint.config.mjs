@@ -4,7 +4,18 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "build/", "coverage/", ".pulumi-state/", ".emulator-data/", "**/*.js", "**/*.mjs"] },
+  {
+    ignores: [
+      "node_modules/",
+      "build/",
+      "coverage/",
+      ".pulumi-state/",
+      ".emulator-data/",
+      "**/*.js",
+      "**/*.mjs",
+      "**/*.d.ts",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

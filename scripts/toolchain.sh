@@ -90,8 +90,10 @@ dps::ensure_node() {
   [ "$(dps::node_major)" -ge "$DPS_MIN_NODE_MAJOR" ] || dps::die "Node.js $DPS_NODE_VERSION from $dir did not take effect"
 }
 
+# Local packages are copied into node_modules (install-links), so their files are part of the stamp too.
 dps::deps_stamp() {
-  (cat "$DPS_ROOT/package.json" "$DPS_ROOT/package-lock.json" && node --version) | cksum | cut -d' ' -f1
+  (cat "$DPS_ROOT/package.json" "$DPS_ROOT/package-lock.json" "$DPS_ROOT"/packages/*/* && node --version) |
+    cksum | cut -d' ' -f1
 }
 
 dps::ensure_deps() {

@@ -1,0 +1,79 @@
+// Which DPS the provider talks to and with what credentials, resolved inside the provider process from the stack's
+// configuration (Pulumi hands dynamic providers the stack config, secrets decrypted, through `configure`). Nothing
+// here is ever an input, an output or part of the serialized provider.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import type { ServiceClientOptions } from "../service-client";
+
+/** Stack configuration keys (project namespace) the provider reads. */
+export const configKeys = {
+  platform: "platform",
+  connectionString: "connectionString",
+  hostName: "hostName",
+  endpoint: "endpoint",
+  caCertificate: "caCertificate",
+  emulatorDataDir: "emulatorDataDir",
+} as const;
+
+export type ConfigGetter = (key: string) => string | undefined;
+
+interface EmulatorConnection {
+  connectionString: string;
+  endpoint: string;
+  caCertificate: string;
+}
+
+function readFile(what: string, file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+function portOf(endpoint: string | undefined): number | undefined {
+  if (!endpoint) return undefined;
+  const url = new URL(endpoint);
+  return url.port ? Number(url.port) : undefined;
+}
+
+/**
+ * The service-client options for the configured platform. `projectDir` anchors relative paths (the provider process
+ * runs in the project directory).
+ */
+export async function resolveConnection(get: ConfigGetter, projectDir: string): Promise<ServiceClientOptions> {
+  const platform = get(configKeys.platform) ?? "emulator";
+  const ca = get(configKeys.caCertificate);
+  const caPem = ca ? readFile("the CA certificate (config caCertificate)", path.resolve(projectDir, ca)) : undefined;
+  if (platform === "emulator") {
+    const dataDir = path.resolve(projectDir, get(configKeys.emulatorDataDir) ?? ".emulator-data");
+    const file = path.join(dataDir, "connection.json");
+    const info = JSON.parse(readFile("the emulator's connection file", file)) as EmulatorConnection;
+    return {
+      connectionString: info.connectionString,
+      port: portOf(info.endpoint),
+      ca: readFile("the emulator's CA certificate", info.caCertificate),
+    };
+  }
+  if (platform !== "existing" && platform !== "azure") {
+    throw new Error(`config platform '${platform}' is not one of emulator, existing, azure`);
+  }
+  const port = portOf(get(configKeys.endpoint));
+  const connectionString = get(configKeys.connectionString);
+  if (connectionString) {
+    return { connectionString, port, ca: caPem };
+  }
+  const hostName = get(configKeys.hostName);
+  if (!hostName) {
+    throw new Error(
+      `config platform '${platform}' needs a secret connectionString or a hostName (Microsoft Entra ID): ` +
+        "pulumi config set --secret connectionString '<HostName=…;SharedAccessKeyName=…;SharedAccessKey=…>'",
+    );
+  }
+  // Loaded only on this path: @azure/identity is large and the emulator never needs it.
+  const { DefaultAzureCredential } = await import("@azure/identity");
+  return { hostName, credential: new DefaultAzureCredential(), port, ca: caPem };
+}

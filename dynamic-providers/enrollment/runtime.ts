@@ -1,0 +1,96 @@
+// The provider as the dynamic-provider host runs it: configure() resolves the DPS connection from the stack config,
+// the CRUD methods delegate to EnrollmentProvider. Loaded at run time by shim.ts, so changing this code never
+// changes the serialized provider in the state.
+import type * as pulumi from "@pulumi/pulumi";
+
+import { createServiceClient } from "../service-client";
+import { resolveConnection, type ConfigGetter } from "./connection";
+import { EnrollmentProvider } from "./provider";
+import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
+
+/** The resource's raw inputs: the spec plus the provider's own settings. */
+export type RawInputs = EnrollmentSpec & {
+  adopt?: boolean;
+  linkedHubs?: string[];
+  primaryKey?: string;
+  secondaryKey?: string;
+};
+
+/** Pulumi's marker for a value not known during preview. */
+const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+function hasUnknown(value: unknown): boolean {
+  return JSON.stringify(value ?? null).includes(unknown);
+}
+
+export interface Runtime {
+  configure(req: { config: { get(key: string): string | undefined } }): Promise<void>;
+  check(olds: RawInputs, news: RawInputs): Promise<pulumi.dynamic.CheckResult>;
+  diff(id: string, olds: EnrollmentOutputs, news: EnrollmentInputs): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: EnrollmentInputs): Promise<pulumi.dynamic.CreateResult>;
+  read(id: string, props: EnrollmentOutputs): Promise<pulumi.dynamic.ReadResult>;
+  update(id: string, olds: EnrollmentOutputs, news: EnrollmentInputs): Promise<pulumi.dynamic.UpdateResult>;
+  delete(id: string, props: EnrollmentOutputs): Promise<void>;
+}
+
+export function createRuntime(projectDir: string = process.cwd()): Runtime {
+  let get: ConfigGetter = () => undefined;
+  let provider: EnrollmentProvider | undefined;
+  const connected = async (): Promise<EnrollmentProvider> => {
+    if (!provider) {
+      const client = createServiceClient(await resolveConnection(get, projectDir));
+      provider = new EnrollmentProvider({ client: () => client });
+    }
+    return provider;
+  };
+  const offline = new EnrollmentProvider({
+    client: () => {
+      throw new Error("check and diff never call DPS");
+    },
+  });
+
+  return {
+    configure: (req) => {
+      get = (key) => req.config.get(key);
+      return Promise.resolve();
+    },
+    check: (_olds, news) => {
+      if (hasUnknown(news)) return Promise.resolve({ inputs: news });
+      const { adopt, linkedHubs, primaryKey, secondaryKey, ...spec } = news;
+      const attestation: unknown = spec.attestation;
+      const symmetric = typeof attestation === "object" && attestation !== null && "symmetricKey" in attestation;
+      if (symmetric && (primaryKey !== undefined || secondaryKey !== undefined)) {
+        spec.attestation = { symmetricKey: { primaryKey, secondaryKey } };
+      }
+      const result = offline.check(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
+      return Promise.resolve(result.inputs ? { inputs: result.inputs } : { failures: result.failures });
+    },
+    diff: (_id, olds, news) => {
+      const diff = offline.diff(olds, news);
+      return Promise.resolve({
+        changes: diff.changes,
+        replaces: diff.replaces,
+        deleteBeforeReplace: diff.deleteBeforeReplace,
+      });
+    },
+    create: async (inputs) => (await connected()).create(inputs),
+    read: async (id, props) => (await connected()).read(id, props),
+    update: async (id, olds, news) => (await connected()).update(id, olds, news),
+    delete: async (id, props) => (await connected()).delete(id, props),
+  };
+}
+
+const runtimes = new Map<string, Runtime>();
+
+/**
+ * One runtime per project directory and process. Pulumi deserializes each provider method with its own copy of the
+ * captured variables, so the shim's methods share state only through this module (Node's module cache).
+ */
+export function sharedRuntime(projectDir: string): Runtime {
+  let runtime = runtimes.get(projectDir);
+  if (!runtime) {
+    runtime = createRuntime(projectDir);
+    runtimes.set(projectDir, runtime);
+  }
+  return runtime;
+}

@@ -2,6 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import { parse } from "yaml";
+
 import { issueCertificate } from "../emulator/pki";
 import { ManifestError, loadManifest } from "./manifest";
 
@@ -124,4 +128,33 @@ test("YAML syntax errors and a wrong shape name the file", () => {
   expect(problems("- just a list")).toEqual([
     "stacks/test/enrollments.yaml: expected a mapping with individualEnrollments: (and optionally defaults:)",
   ]);
+});
+
+describe("the JSON Schema editors use (stacks/enrollments.schema.json)", () => {
+  const schema = JSON.parse(
+    fs.readFileSync(path.join(__dirname, "..", "stacks", "enrollments.schema.json"), "utf8"),
+  ) as object;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+
+  test("accepts the local stack's manifest", () => {
+    const doc: unknown = parse(
+      fs.readFileSync(path.join(__dirname, "..", "stacks", "local", "enrollments.yaml"), "utf8"),
+    );
+    expect(validate(doc)).toBe(true);
+  });
+
+  test("refuses literal keys and unknown fields", () => {
+    const doc = {
+      individualEnrollments: [
+        { registrationId: "a", attestation: { symmetricKey: { primaryKey: "literal" } }, iotEgde: true },
+      ],
+    };
+    expect(validate(doc)).toBe(false);
+    expect(validate.errors?.map((e) => `${e.instancePath} ${e.message}`)).toEqual([
+      "/individualEnrollments/0 must NOT have additional properties",
+      "/individualEnrollments/0/attestation/symmetricKey/primaryKey must be object",
+    ]);
+  });
 });

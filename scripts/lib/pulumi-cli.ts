@@ -53,7 +53,12 @@ export function scratchProject(programDir: string, prefix = "dps-scratch-"): Scr
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const workDir = path.join(root, "program");
   const backendDir = path.join(root, "state");
-  fs.cpSync(programDir, workDir, { recursive: true });
+  // Copies sources only: never dependencies, git data, local state or emulator data.
+  const skipped = new Set(["node_modules", ".git", ".pulumi-state", ".emulator-data", "build", "coverage", "certs"]);
+  fs.cpSync(programDir, workDir, {
+    recursive: true,
+    filter: (source) => source === programDir || !skipped.has(path.basename(source)),
+  });
   fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(workDir, "node_modules"), "dir");
   fs.mkdirSync(backendDir);
   return {

@@ -1,0 +1,161 @@
+// Provider benchmark: `pulumi up` creating N enrollments from a manifest, a no-change `pulumi preview` and a
+// `pulumi refresh`, each beside the same N PUTs / GETs issued directly with Microsoft's client at the same
+// concurrency. Prints the times and ratios, state-file bytes per enrollment, and the peak memory of the CLI and of
+// the dynamic-provider process. The emulator runs as its own process.
+//
+//   npm run bench:provider -- [--enrollments 1000] [--parallel 16]
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
+
+import { createServiceClient } from "../dynamic-providers/service-client";
+import type { ConnectionInfo } from "../emulator/server";
+import { projectRoot, scratchProject, scratchStack } from "./lib/pulumi-cli";
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Peak RSS (MiB) of processes whose command line matches, sampled every 100 ms while `run` runs. */
+async function withPeakMemory<T>(
+  patterns: Record<string, RegExp>,
+  run: () => Promise<T>,
+): Promise<{ result: T; peaks: Record<string, number> }> {
+  const peaks: Record<string, number> = Object.fromEntries(Object.keys(patterns).map((k) => [k, 0]));
+  const sample = (): void => {
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+      try {
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+        for (const [name, pattern] of Object.entries(patterns)) {
+          if (!pattern.test(cmd)) continue;
+          const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+          peaks[name] = Math.max(peaks[name], kb / 1024);
+        }
+      } catch {
+        // the process ended between listing and reading
+      }
+    }
+  };
+  const timer = setInterval(sample, 100);
+  try {
+    const result = await run();
+    return { result, peaks };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const started = Date.now();
+  const result = await run();
+  return { result, seconds: (Date.now() - started) / 1000 };
+}
+
+async function pool(count: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const n = option("enrollments", 1000);
+  const parallel = option("parallel", 16);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-provider-"));
+  const emulator = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(projectRoot, "emulator", "main.ts"),
+      "--data",
+      dataDir,
+      "--port",
+      "0",
+      "--mqtt-port",
+      "-1",
+      "--request-log",
+      "none",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  emulator.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  while (!out.includes("listening")) await new Promise((r) => setTimeout(r, 50));
+  const info = JSON.parse(fs.readFileSync(path.join(dataDir, "connection.json"), "utf8")) as ConnectionInfo;
+  const client = createServiceClient({
+    connectionString: info.connectionString,
+    port: Number(new URL(info.endpoint).port),
+    ca: fs.readFileSync(info.caCertificate, "utf8"),
+  });
+
+  const project = scratchProject(projectRoot, "dps-bench-provider-");
+  try {
+    const manifest = path.join(project.workDir, "stacks", "bench", "enrollments.yaml");
+    fs.mkdirSync(path.dirname(manifest), { recursive: true });
+    const entry = (i: number): string =>
+      `  - registrationId: bench-${i}\n    attestation: { symmetricKey: {} }\n    initialTwin: { tags: { fleet: bench } }`;
+    fs.writeFileSync(manifest, `individualEnrollments:\n${Array.from({ length: n }, (_, i) => entry(i)).join("\n")}\n`);
+    const stack = await scratchStack(project, "bench");
+    await stack.workspace.setAllConfig(stack.name, {
+      platform: { value: "emulator" },
+      emulatorDataDir: { value: dataDir },
+    });
+    process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
+    const patterns = { cli: /bin\/pulumi (up|preview|refresh)/, provider: /dynamic-provider/ };
+
+    const up = await withPeakMemory(patterns, () => timed(() => stack.up({ parallel })));
+    const preview = await withPeakMemory(patterns, () => timed(() => stack.preview({ parallel })));
+    const refresh = await withPeakMemory(patterns, () => timed(() => stack.refresh({ parallel })));
+
+    const direct = await timed(() =>
+      pool(n, parallel, (i) =>
+        client.createOrUpdateIndividualEnrollment({
+          registrationId: `direct-${i}`,
+          attestation: { type: "symmetricKey" },
+          initialTwin: { tags: { fleet: "bench" }, properties: { desired: {} } },
+        } as unknown as IndividualEnrollment),
+      ),
+    );
+    const directGets = await timed(() => pool(n, parallel, (i) => client.getIndividualEnrollment(`direct-${i}`)));
+    const directRefresh = await timed(() =>
+      pool(n, parallel, async (i) => {
+        await client.getIndividualEnrollment(`direct-${i}`);
+        await client.getIndividualEnrollmentAttestationMechanism(`direct-${i}`);
+      }),
+    );
+
+    const stateFile = path.join(
+      project.backendUrl.replace("file://", ""),
+      ".pulumi",
+      "stacks",
+      "dps-enrollments",
+      "bench.json",
+    );
+    const stateBytes = fs.statSync(stateFile).size;
+    const row = (label: string, pulumiSeconds: number, directSeconds: number, peaks: Record<string, number>): string =>
+      `${label.padEnd(28)} pulumi ${pulumiSeconds.toFixed(1).padStart(6)} s   direct ${directSeconds.toFixed(1).padStart(5)} s   ratio ${(pulumiSeconds / directSeconds).toFixed(1).padStart(5)}×   peak RSS: CLI ${peaks.cli.toFixed(0)} MiB, provider ${peaks.provider.toFixed(0)} MiB`;
+    console.log(`${n} enrollments, parallel ${parallel}, emulator on loopback (2-core machine)`);
+    console.log(row("up (create) vs PUT", up.result.seconds, direct.seconds, up.peaks));
+    console.log(row("preview (no change) vs GET", preview.result.seconds, directGets.seconds, preview.peaks));
+    console.log(row("refresh vs GET + keys POST", refresh.result.seconds, directRefresh.seconds, refresh.peaks));
+    console.log(`state file: ${stateBytes} bytes, ${(stateBytes / n).toFixed(0)} bytes per enrollment`);
+    await stack.destroy({ parallel });
+    await stack.workspace.removeStack(stack.name);
+  } finally {
+    project.cleanup();
+    emulator.kill("SIGTERM");
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

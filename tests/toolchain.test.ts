@@ -62,9 +62,18 @@ describe("toolchain", () => {
     expect(result.stdout.trim()).toBe(systemMajor >= 22 ? systemNode.stdout.trim() : `v${pinnedNodeVersion}`);
   });
 
-  test("without a Pulumi CLI and without Go, setup stops and names both ways to get the CLI", () => {
+  /** `run.sh setup` with an empty cache and a PATH of only Node, shell tools and `extra` stand-in commands. */
+  function isolatedSetup(extra: Record<string, string> = {}): {
+    status: number | null;
+    stderr: string;
+    dir: string;
+    cache: string;
+  } {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), "dps-cache-"));
     const restricted = restrictedPath(shellTools);
+    for (const [name, script] of Object.entries(extra)) {
+      fs.writeFileSync(path.join(restricted.dir, name), script, { mode: 0o755 });
+    }
     try {
       const result = spawnSync("bash", [runScript, "setup"], {
         encoding: "utf8",
@@ -74,46 +83,41 @@ describe("toolchain", () => {
           PATH: `${path.dirname(process.execPath)}:${restricted.dir}`,
         },
       });
-
-      expect(result.status).toBe(1);
-      const version = lockedPulumiVersion();
-      expect(result.stderr).toContain(
-        `[toolchain] error: the Pulumi CLI v${version} is not installed and no Go toolchain is available to build it.`,
-      );
-      expect(result.stderr).toContain(`install the CLI v${version} the official way`);
-      expect(result.stderr).toContain("or install Go (https://go.dev/dl/) and run this again");
-      expect(result.stderr).not.toContain("at ");
+      const cacheHasPulumi = fs.existsSync(path.join(cache, "pulumi"));
+      return {
+        status: result.status,
+        stderr: result.stderr,
+        dir: restricted.dir,
+        cache: cacheHasPulumi ? "built" : "empty",
+      };
     } finally {
       restricted.cleanup();
       fs.rmSync(cache, { recursive: true, force: true });
     }
+  }
+
+  test("without a Pulumi CLI and without Go, setup stops and names both ways to get the CLI", () => {
+    const result = isolatedSetup();
+
+    expect(result.status).toBe(1);
+    const version = lockedPulumiVersion();
+    expect(result.stderr).toContain(
+      `[toolchain] error: the Pulumi CLI v${version} is not installed and no Go toolchain is available to build it.`,
+    );
+    expect(result.stderr).toContain(`install the CLI v${version} the official way`);
+    expect(result.stderr).toContain("or install Go (https://go.dev/dl/) and run this again");
+    expect(result.stderr).not.toContain("at ");
   });
 
   test("a CLI of the pinned version already on PATH is used as it is, with no build", () => {
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "dps-cache-"));
-    const restricted = restrictedPath(shellTools);
     const version = lockedPulumiVersion();
     // Stand-ins for an official install: a `pulumi` that reports the pinned version, and its language host.
-    fs.writeFileSync(path.join(restricted.dir, "pulumi"), `#!/bin/sh\necho v${version}\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(restricted.dir, "pulumi-language-nodejs"), "#!/bin/sh\n", { mode: 0o755 });
-    try {
-      const result = spawnSync("bash", [runScript, "setup"], {
-        encoding: "utf8",
-        env: {
-          HOME: process.env.HOME,
-          DPS_CACHE_DIR: cache,
-          PATH: `${path.dirname(process.execPath)}:${restricted.dir}`,
-        },
-      });
+    const result = isolatedSetup({ pulumi: `#!/bin/sh\necho v${version}\n`, "pulumi-language-nodejs": "#!/bin/sh\n" });
 
-      expect(result.status).toBe(0);
-      expect(result.stderr).toContain(`[toolchain] pulumi   ${restricted.dir}/pulumi v${version}`);
-      expect(result.stderr).not.toMatch(/building/);
-      expect(fs.existsSync(path.join(cache, "pulumi"))).toBe(false);
-    } finally {
-      restricted.cleanup();
-      fs.rmSync(cache, { recursive: true, force: true });
-    }
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`[toolchain] pulumi   ${result.dir}/pulumi v${version}`);
+    expect(result.stderr).not.toMatch(/building/);
+    expect(result.cache).toBe("empty");
   });
 
   test("a second setup run finds every cache and builds or fetches nothing", () => {

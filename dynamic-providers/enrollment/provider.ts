@@ -105,14 +105,19 @@ export class EnrollmentProvider {
     }
     this.ctx.log?.(`enrollment '${id}' already exists in DPS: adopting it and making it match this stack`);
     const keys = live.attestation.type === "symmetricKey" ? await this.attestationKeys(id) : {};
-    const { responseBody } = await this.call(`update ${id}`, () =>
-      client.createOrUpdateIndividualEnrollment({
-        ...toDocument(inputs, keys),
-        etag: live.etag,
-      } as unknown as IndividualEnrollment),
-    );
-    const doc = responseBody as unknown as DpsEnrollment;
-    return { id, outs: fromDocument(doc, inputs, doc.attestation.symmetricKey ?? keys) };
+    try {
+      const { responseBody } = await this.call(`update ${id}`, () =>
+        client.createOrUpdateIndividualEnrollment({
+          ...toDocument(inputs, keys),
+          etag: live.etag,
+        } as unknown as IndividualEnrollment),
+      );
+      const doc = responseBody as unknown as DpsEnrollment;
+      return { id, outs: fromDocument(doc, inputs, doc.attestation.symmetricKey ?? keys) };
+    } catch (err) {
+      // e.g. the existing enrollment has another attestation type, which DPS cannot change in place.
+      throw new EnrollmentError(`adopting enrollment '${id}' failed: ${dpsMessage(err)}`);
+    }
   }
 
   async read(

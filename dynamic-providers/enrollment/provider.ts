@@ -5,6 +5,7 @@ import type { ProvisioningServiceClient } from "azure-iot-provisioning-service";
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
 import { diffEnrollment, type EnrollmentDiff } from "./diff";
+import { CreateJournal } from "./journal";
 import { normalizeEnrollment, type CheckFailure } from "./normalize";
 import { defaultRetry, errorStatus, withRetry, type RetryOptions } from "./retry";
 import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
@@ -12,6 +13,8 @@ import { fromDocument, toDocument, type DpsEnrollment } from "./wire";
 
 export interface ProviderContext {
   client: () => ProvisioningServiceClient;
+  /** Notes creates before they are sent, so an interrupted `up` can finish its own creates (see journal.ts). */
+  journal?: CreateJournal;
   retry?: RetryOptions;
   log?: (message: string) => void;
 }
@@ -80,6 +83,9 @@ export class EnrollmentProvider {
   async create(inputs: EnrollmentInputs): Promise<{ id: string; outs: EnrollmentOutputs }> {
     const id = inputs.registrationId;
     const client = this.ctx.client();
+    // The hash leaves keys out: the journal is a plain file.
+    const hash = CreateJournal.hash(toDocument({ ...inputs, primaryKey: undefined, secondaryKey: undefined }));
+    this.ctx.journal?.record(id, hash);
     let attempts = 0;
     try {
       const { responseBody } = await this.call(`create ${id}`, () => {
@@ -93,10 +99,12 @@ export class EnrollmentProvider {
         throw new EnrollmentError(`creating enrollment '${id}' failed: ${dpsMessage(err)}`);
       }
     }
-    // 409: the enrollment exists. Ours from an earlier attempt of this call, or adopted on request; never silently.
+    // 409: the enrollment exists. Ours from an earlier attempt of this call or of an interrupted `up` (journal), or
+    // adopted on request; never silently.
     const live = (await this.call(`read ${id}`, () => client.getIndividualEnrollment(id)))
       .responseBody as unknown as DpsEnrollment;
-    if (!inputs.adopt && !(attempts > 1 && this.sameAsDesired(live, inputs))) {
+    const ours = (attempts > 1 || this.ctx.journal?.has(id, hash) === true) && this.sameAsDesired(live, inputs);
+    if (!inputs.adopt && !ours) {
       throw new EnrollmentError(
         `enrollment '${id}' already exists in DPS and this stack does not manage it. To take it over, set ` +
           `\`adopt: true\` on this enrollment (the manifest entry or the resource's args) and run \`pulumi up\` ` +
@@ -176,9 +184,13 @@ export class EnrollmentProvider {
   async delete(id: string, props: EnrollmentOutputs): Promise<void> {
     try {
       await this.call(`delete ${id}`, () => this.ctx.client().deleteIndividualEnrollment(id, props.etag));
+      this.ctx.journal?.forget(id);
     } catch (err) {
       const status = errorStatus(err);
-      if (status === 404) return;
+      if (status === 404) {
+        this.ctx.journal?.forget(id);
+        return;
+      }
       if (status === 412) {
         throw new EnrollmentError(
           `enrollment '${id}' changed in DPS since this stack last saw it; it was not deleted. Run \`pulumi refresh\`, ` +

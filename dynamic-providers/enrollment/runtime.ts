@@ -1,10 +1,13 @@
 // The provider as the dynamic-provider host runs it: configure() resolves the DPS connection from the stack config,
 // the CRUD methods delegate to EnrollmentProvider. Loaded at run time by shim.ts, so changing this code never
 // changes the serialized provider in the state.
+import * as path from "node:path";
+
 import type * as pulumi from "@pulumi/pulumi";
 
 import { createServiceClient } from "../service-client";
 import { resolveConnection, type ConfigGetter } from "./connection";
+import { CreateJournal } from "./journal";
 import { EnrollmentProvider } from "./provider";
 import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
 
@@ -39,7 +42,8 @@ export function createRuntime(projectDir: string = process.cwd()): Runtime {
   const connected = async (): Promise<EnrollmentProvider> => {
     if (!provider) {
       const client = createServiceClient(await resolveConnection(get, projectDir));
-      provider = new EnrollmentProvider({ client: () => client });
+      const journal = new CreateJournal(path.join(projectDir, ".dps-enrollments", "create-journal.json"));
+      provider = new EnrollmentProvider({ client: () => client, journal });
     }
     return provider;
   };

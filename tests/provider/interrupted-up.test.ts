@@ -1,0 +1,95 @@
+// An `up` killed mid-way (some PUTs done, the state not yet saved) converges by the recovery the README documents:
+// `pulumi cancel` (the killed CLI's lock), then `up` again — nothing lost, nothing duplicated.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import type { Stack } from "@pulumi/pulumi/automation";
+
+import {
+  pinnedPulumiBin,
+  projectRoot,
+  scratchProject,
+  scratchStack,
+  type ScratchProject,
+} from "../../scripts/lib/pulumi-cli";
+import { startTestEmulator, type TestEmulator } from "../support/emulator";
+
+const count = 300;
+let emulator: TestEmulator;
+let project: ScratchProject;
+let stack: Stack;
+
+async function enrollmentsInDps(): Promise<string[]> {
+  const query = emulator.client().createIndividualEnrollmentQuery({ query: "*" }, 1000);
+  const page = (await query.next(query.continuationToken)) as unknown as { responseBody: { registrationId: string }[] };
+  return page.responseBody.map((e) => e.registrationId);
+}
+
+/** SIGKILLs the pinned CLI's `up` of this stack (not the test process, not other stacks). */
+function killUp(): boolean {
+  const cli = path.join(pinnedPulumiBin(), "pulumi");
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (args[0] === cli && args[1] === "up" && args.includes("interrupted")) {
+        process.kill(Number(pid), "SIGKILL");
+        return true;
+      }
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return false;
+}
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  project = scratchProject(projectRoot, "dps-interrupted-");
+  const manifest = path.join(project.workDir, "stacks", "interrupted", "enrollments.yaml");
+  fs.mkdirSync(path.dirname(manifest), { recursive: true });
+  const entries = Array.from(
+    { length: count },
+    (_, i) => `  - registrationId: int-${i}\n    attestation: { symmetricKey: {} }`,
+  );
+  fs.writeFileSync(manifest, `individualEnrollments:\n${entries.join("\n")}\n`);
+  stack = await scratchStack(project, "interrupted");
+  await stack.workspace.setAllConfig(stack.name, {
+    platform: { value: "emulator" },
+    emulatorDataDir: { value: emulator.dataDir },
+  });
+  process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
+});
+
+afterAll(async () => {
+  await stack?.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
+  project?.cleanup();
+  await emulator?.dispose();
+});
+
+test("cancel, then up again, converges after an up killed mid-way", async () => {
+  const first = stack.up({ parallel: 8 }).then(
+    () => "finished",
+    () => "killed",
+  );
+  let killed = false;
+  while (!killed) {
+    if ((await enrollmentsInDps()).length >= 40) killed = killUp();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(await first).toBe("killed");
+  const partial = (await enrollmentsInDps()).length;
+  expect(partial).toBeGreaterThanOrEqual(40);
+  expect(partial).toBeLessThan(count);
+
+  await stack.cancel();
+  const second = await stack.up({ parallel: 8 });
+  expect(second.summary.result).toBe("succeeded");
+  const ids = await enrollmentsInDps();
+  expect(ids).toHaveLength(count);
+  expect(new Set(ids).size).toBe(count);
+  expect((await stack.preview()).changeSummary).toEqual({ same: count + 2 });
+
+  const destroy = await stack.destroy({ parallel: 8 });
+  expect(destroy.summary.resourceChanges).toEqual({ delete: count + 2 });
+  expect(await enrollmentsInDps()).toEqual([]);
+});

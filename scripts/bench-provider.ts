@@ -11,6 +11,7 @@ import * as path from "node:path";
 
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
+import { emulatorClientOptions } from "../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
 import { projectRoot, scratchProject, scratchStack } from "./lib/pulumi-cli";
@@ -89,11 +90,7 @@ async function main(): Promise<void> {
   emulator.stdout.on("data", (c: Buffer) => (out += c.toString()));
   while (!out.includes("listening")) await new Promise((r) => setTimeout(r, 50));
   const info = JSON.parse(fs.readFileSync(path.join(dataDir, "connection.json"), "utf8")) as ConnectionInfo;
-  const client = createServiceClient({
-    connectionString: info.connectionString,
-    port: Number(new URL(info.endpoint).port),
-    ca: fs.readFileSync(info.caCertificate, "utf8"),
-  });
+  const client = createServiceClient(emulatorClientOptions(info));
 
   const project = scratchProject(projectRoot, "dps-bench-provider-");
   try {

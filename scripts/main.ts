@@ -7,6 +7,7 @@ import * as path from "node:path";
 
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 
+import { emulatorClientOptions } from "../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
 import { makeDevCertificates } from "./dev-certs";
@@ -85,11 +86,7 @@ interface EnrollmentRow {
 }
 
 async function summary(info: ConnectionInfo): Promise<void> {
-  const client = createServiceClient({
-    connectionString: info.connectionString,
-    port: Number(new URL(info.endpoint).port) || 443,
-    ca: fs.readFileSync(info.caCertificate, "utf8"),
-  });
+  const client = createServiceClient(emulatorClientOptions(info));
   const query = client.createIndividualEnrollmentQuery({ query: "SELECT * FROM enrollments" }, 100);
   const rows: string[][] = [["registration ID", "attestation", "status", "allocation", "hubs", "device ID", "edge"]];
   while (query.hasMoreResults) {

@@ -18,7 +18,8 @@ export const configKeys = {
 
 export type ConfigGetter = (key: string) => string | undefined;
 
-interface EmulatorConnection {
+/** The fields of the emulator's connection.json a client needs. */
+export interface EmulatorConnection {
   connectionString: string;
   endpoint: string;
   caCertificate: string;
@@ -34,10 +35,20 @@ function readFile(what: string, file: string): string {
   }
 }
 
-function portOf(endpoint: string | undefined): number | undefined {
+/** The explicit port of an https endpoint URL, or undefined for the default 443. */
+export function endpointPort(endpoint: string | undefined): number | undefined {
   if (!endpoint) return undefined;
   const url = new URL(endpoint);
   return url.port ? Number(url.port) : undefined;
+}
+
+/** Service-client options for an emulator, from its connection.json contents. */
+export function emulatorClientOptions(info: EmulatorConnection): ServiceClientOptions {
+  return {
+    connectionString: info.connectionString,
+    port: endpointPort(info.endpoint),
+    ca: readFile("the emulator's CA certificate", info.caCertificate),
+  };
 }
 
 /**
@@ -51,17 +62,12 @@ export async function resolveConnection(get: ConfigGetter, projectDir: string): 
   if (platform === "emulator") {
     const dataDir = path.resolve(projectDir, get(configKeys.emulatorDataDir) ?? ".emulator-data");
     const file = path.join(dataDir, "connection.json");
-    const info = JSON.parse(readFile("the emulator's connection file", file)) as EmulatorConnection;
-    return {
-      connectionString: info.connectionString,
-      port: portOf(info.endpoint),
-      ca: readFile("the emulator's CA certificate", info.caCertificate),
-    };
+    return emulatorClientOptions(JSON.parse(readFile("the emulator's connection file", file)) as EmulatorConnection);
   }
   if (platform !== "existing" && platform !== "azure") {
     throw new Error(`config platform '${platform}' is not one of emulator, existing, azure`);
   }
-  const port = portOf(get(configKeys.endpoint));
+  const port = endpointPort(get(configKeys.endpoint));
   const connectionString = get(configKeys.connectionString);
   if (connectionString) {
     return { connectionString, port, ca: caPem };

@@ -1,13 +1,15 @@
 // The provider as the dynamic-provider host runs it: configure() resolves the DPS connection from the stack config,
-// the CRUD methods delegate to EnrollmentProvider. Loaded at run time by shim.ts, so changing this code never
-// changes the serialized provider in the state.
+// check and diff are the pure functions, the CRUD methods delegate to EnrollmentProvider. Loaded at run time by
+// packages/enrollment-provider, so changing this code never changes the serialized provider in the state.
 import * as path from "node:path";
 
 import type * as pulumi from "@pulumi/pulumi";
 
 import { createServiceClient } from "../service-client";
 import { resolveConnection, type ConfigGetter } from "./connection";
+import { diffEnrollment } from "./diff";
 import { CreateJournal } from "./journal";
+import { normalizeEnrollment } from "./normalize";
 import { EnrollmentProvider } from "./provider";
 import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
 
@@ -47,11 +49,6 @@ export function createRuntime(projectDir: string = process.cwd()): Runtime {
     }
     return provider;
   };
-  const offline = new EnrollmentProvider({
-    client: () => {
-      throw new Error("check and diff never call DPS");
-    },
-  });
 
   return {
     configure: (req) => {
@@ -66,11 +63,11 @@ export function createRuntime(projectDir: string = process.cwd()): Runtime {
       if (symmetric && (primaryKey !== undefined || secondaryKey !== undefined)) {
         spec.attestation = { symmetricKey: { primaryKey, secondaryKey } };
       }
-      const result = offline.check(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
+      const result = normalizeEnrollment(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
       return Promise.resolve(result.inputs ? { inputs: result.inputs } : { failures: result.failures });
     },
     diff: (_id, olds, news) => {
-      const diff = offline.diff(olds, news);
+      const diff = diffEnrollment(olds, news);
       return Promise.resolve({
         changes: diff.changes,
         replaces: diff.replaces,

@@ -291,10 +291,10 @@ export class Registrar {
       return "initialAssignment";
     }
     const oldHub = previous.assignedHub;
-    const oldDevice = store.getHubDevice(oldHub, previous.deviceId ?? deviceId);
     if (!doc.reprovisionPolicy.updateHubAssignment) {
       return previous.substatus ?? "initialAssignment";
     }
+    const oldDevice = store.getHubDevice(oldHub, previous.deviceId ?? deviceId);
     const migrate = doc.reprovisionPolicy.migrateDeviceData;
     const twin = migrate && oldDevice ? oldDevice.twin : fresh();
     if (oldHub !== hub || (previous.deviceId ?? deviceId) !== deviceId) {

@@ -8,11 +8,12 @@ import * as path from "node:path";
 
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
+import { emulatorClientOptions } from "../../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../../dynamic-providers/service-client";
 import { connectionString, loadIdentity, newPolicy, saveIdentity } from "../../emulator/identity";
 import { projectRoot } from "../../scripts/lib/pulumi-cli";
 import { rejection, startTestEmulator } from "../support/emulator";
-import { endpointPort, spawnEmulator } from "../support/emulator-process";
+import { spawnEmulator } from "../support/emulator-process";
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "dps-runtime-"));
@@ -26,11 +27,7 @@ test("every acknowledged write survives kill -9 and a restart", async () => {
   try {
     const first = await spawnEmulator(["--port", "0", "--mqtt-port", "-1"], dataDir);
     const ca = fs.readFileSync(first.connection.caCertificate, "utf8");
-    const client = createServiceClient({
-      connectionString: first.connection.connectionString,
-      port: endpointPort(first.connection.endpoint),
-      ca,
-    });
+    const client = createServiceClient(emulatorClientOptions(first.connection));
     const etags = new Map<string, string>();
     for (let i = 0; i < 25; i++) {
       const { responseBody } = await client.createOrUpdateIndividualEnrollment(enrollment(`durable-${i}`));
@@ -50,10 +47,10 @@ test("every acknowledged write survives kill -9 and a restart", async () => {
       expect(second.connection.connectionString).toBe(first.connection.connectionString);
       expect(second.connection.idScope).toBe(first.connection.idScope);
       expect(fs.readFileSync(second.connection.caCertificate, "utf8")).toBe(ca);
+      // The first start's connection string against the restarted emulator.
       const again = createServiceClient({
+        ...emulatorClientOptions(second.connection),
         connectionString: first.connection.connectionString,
-        port: endpointPort(second.connection.endpoint),
-        ca,
       });
       for (const [id, etag] of etags) {
         expect((await again.getIndividualEnrollment(id)).responseBody.etag).toBe(etag);

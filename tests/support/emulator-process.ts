@@ -53,9 +53,3 @@ export async function spawnEmulator(args: string[], dataDir: string, timeoutMs =
     },
   };
 }
-
-/** The port of an https URL such as connection.json's `endpoint`. */
-export function endpointPort(endpoint: string): number {
-  const url = new URL(endpoint);
-  return url.port ? Number(url.port) : 443;
-}

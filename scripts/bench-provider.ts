@@ -108,7 +108,11 @@ async function main(): Promise<void> {
     const patterns = { cli: /bin\/pulumi (up|preview|refresh)/, provider: /dynamic-provider/ };
 
     const up = await withPeakMemory(patterns, () => timed(() => stack.up({ parallel })));
+    // DPS_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the program and provider processes during the preview.
+    const profileDir = process.env.DPS_BENCH_CPU_PROF;
+    if (profileDir) process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}`;
     const preview = await withPeakMemory(patterns, () => timed(() => stack.preview({ parallel })));
+    delete process.env.NODE_OPTIONS;
     const refresh = await withPeakMemory(patterns, () => timed(() => stack.refresh({ parallel })));
 
     const direct = await timed(() =>

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 import { diffEnrollment } from "./diff";
 import { normalizeEnrollment } from "./normalize";
 import { propertyPolicies } from "./properties";
@@ -18,6 +20,28 @@ function inputs(spec: EnrollmentSpec): EnrollmentInputs {
 function outputs(spec: EnrollmentSpec, extra: Partial<EnrollmentOutputs> = {}): EnrollmentOutputs {
   return { ...inputs(spec), etag: '"e1"', createdDateTimeUtc: "t0", lastUpdatedDateTimeUtc: "t1", ...extra };
 }
+
+const certA = "MIIBAAECAwQ="; // any base64 DER: diff only hashes it
+const certB = "MIIBAAUGBwg=";
+const thumbprint = (der: string): string =>
+  createHash("sha1").update(Buffer.from(der, "base64")).digest("hex").toUpperCase();
+
+describe("diff of certificates (outputs hold sha1:<thumbprint>, states from 0.1.0 the text)", () => {
+  const x509 = (primary: string): EnrollmentInputs => ({
+    ...inputs({ ...base, attestation: { symmetricKey: {} } }),
+    attestationType: "x509",
+    primaryCertificate: primary,
+  });
+  test.each([
+    ["a thumbprint reference vs the same certificate", `sha1:${thumbprint(certA)}`, certA, []],
+    ["the text (older state) vs the same certificate", certA, certA, []],
+    ["a thumbprint reference vs another certificate", `sha1:${thumbprint(certA)}`, certB, ["primaryCertificate"]],
+    ["the text (older state) vs another certificate", certA, certB, ["primaryCertificate"]],
+  ])("%s", (_, old, next, changed) => {
+    const olds: EnrollmentOutputs = { ...x509(old), etag: '"e"', createdDateTimeUtc: "t", lastUpdatedDateTimeUtc: "t" };
+    expect(diffEnrollment(olds, x509(next)).changed).toEqual(changed);
+  });
+});
 
 describe("diff", () => {
   test("no changes when only server-managed fields, key order or DPS-generated keys differ", () => {

@@ -1,6 +1,7 @@
 // `diff`: compares normalized values, never raw text, and ignores server-managed fields and write-only values.
 import { diffedProperties, propertyPolicies } from "./properties";
 import type { EnrollmentInputs, EnrollmentOutputs } from "./types";
+import { certificateRef } from "./wire";
 
 export interface EnrollmentDiff {
   changes: boolean;
@@ -28,7 +29,14 @@ export function diffEnrollment(olds: EnrollmentOutputs, news: EnrollmentInputs):
   for (const property of diffedProperties) {
     // Keys DPS generated are not in the inputs: nothing to compare them with.
     if ((property === "primaryKey" || property === "secondaryKey") && news[property] === undefined) continue;
-    if (canonical(olds[property]) !== canonical(news[property as keyof EnrollmentInputs])) {
+    let old: unknown = olds[property];
+    let next: unknown = news[property as keyof EnrollmentInputs];
+    if (property === "primaryCertificate" || property === "secondaryCertificate") {
+      // Outputs hold thumbprint references (older states the text): compare thumbprints.
+      old = certificateRef(old as string | undefined);
+      next = certificateRef(next as string | undefined);
+    }
+    if (canonical(old) !== canonical(next)) {
       changed.push(property);
     }
   }

@@ -21,7 +21,6 @@ describe("check: normalization", () => {
         reprovisionPolicy: "reprovisionAndMigrateData",
         enabled: true,
         adopt: false,
-        linkedHubs: [],
       },
     });
   });
@@ -63,7 +62,6 @@ describe("check: normalization", () => {
       enabled: false,
       optionalDeviceInformation: { model: "x" },
       adopt: true,
-      linkedHubs: [hub1, hub2],
     });
   });
 });

@@ -81,7 +81,6 @@ export function normalizeEnrollment(
     reprovisionPolicy: spec.reprovisionPolicy ?? "reprovisionAndMigrateData",
     enabled: spec.enabled ?? true,
     adopt: options.adopt ?? false,
-    linkedHubs,
   };
 
   const attestation = spec.attestation as AttestationArgs | undefined;

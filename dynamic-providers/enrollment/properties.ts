@@ -23,7 +23,6 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
   enabled: "update",
   optionalDeviceInformation: "update",
   adopt: "setting",
-  linkedHubs: "setting",
   etag: "computed",
   createdDateTimeUtc: "computed",
   lastUpdatedDateTimeUtc: "computed",

@@ -4,7 +4,9 @@
 import type { ProvisioningServiceClient } from "azure-iot-provisioning-service";
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
+import type { CertificateStash } from "./certificates";
 import { diffEnrollment, type EnrollmentDiff } from "./diff";
+import { EnrollmentError } from "./errors";
 import { CreateJournal } from "./journal";
 import { normalizeEnrollment, type CheckFailure } from "./normalize";
 import { defaultRetry, errorStatus, withRetry, type RetryOptions } from "./retry";
@@ -15,19 +17,13 @@ export interface ProviderContext {
   client: () => ProvisioningServiceClient;
   /** Notes creates before they are sent, so an interrupted `up` can finish its own creates (see journal.ts). */
   journal?: CreateJournal;
+  /** Certificate text behind the thumbprint references in the inputs (see certificates.ts). */
+  certificates?: CertificateStash;
   retry?: RetryOptions;
   log?: (message: string) => void;
 }
 
 type Keys = { primaryKey?: string; secondaryKey?: string };
-
-/** An error whose message is the user's next step. */
-export class EnrollmentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EnrollmentError";
-  }
-}
 
 function dpsMessage(err: unknown): string {
   const body = (err as { responseBody?: string }).responseBody;
@@ -40,8 +36,15 @@ function dpsMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+export { EnrollmentError };
+
 export class EnrollmentProvider {
   constructor(private readonly ctx: ProviderContext) {}
+
+  /** The inputs with certificate text in place of thumbprint references, ready to send. */
+  private sendable(inputs: EnrollmentInputs): EnrollmentInputs {
+    return this.ctx.certificates ? this.ctx.certificates.resolve(inputs) : inputs;
+  }
 
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return withRetry(
@@ -84,13 +87,14 @@ export class EnrollmentProvider {
     const id = inputs.registrationId;
     const client = this.ctx.client();
     // The hash leaves keys out: the journal is a plain file.
-    const hash = CreateJournal.hash(toDocument({ ...inputs, primaryKey: undefined, secondaryKey: undefined }));
-    this.ctx.journal?.record(id, hash);
+    const sent = this.sendable(inputs);
+    const hash = CreateJournal.hash(toDocument({ ...sent, primaryKey: undefined, secondaryKey: undefined }));
+    await this.ctx.journal?.record(id, hash);
     let attempts = 0;
     try {
       const { responseBody } = await this.call(`create ${id}`, () => {
         attempts++;
-        return client.createOrUpdateIndividualEnrollment(toDocument(inputs) as unknown as IndividualEnrollment);
+        return client.createOrUpdateIndividualEnrollment(toDocument(sent) as unknown as IndividualEnrollment);
       });
       const doc = responseBody as unknown as DpsEnrollment;
       return { id, outs: fromDocument(doc, inputs, doc.attestation.symmetricKey ?? {}) };
@@ -116,7 +120,7 @@ export class EnrollmentProvider {
     try {
       const { responseBody } = await this.call(`update ${id}`, () =>
         client.createOrUpdateIndividualEnrollment({
-          ...toDocument(inputs, keys),
+          ...toDocument(sent, keys),
           etag: live.etag,
         } as unknown as IndividualEnrollment),
       );
@@ -163,7 +167,7 @@ export class EnrollmentProvider {
     try {
       const { responseBody } = await this.call(`update ${id}`, () =>
         this.ctx.client().createOrUpdateIndividualEnrollment({
-          ...toDocument(news, keys),
+          ...toDocument(this.sendable(news), keys),
           etag: olds.etag,
         } as unknown as IndividualEnrollment),
       );
@@ -184,11 +188,11 @@ export class EnrollmentProvider {
   async delete(id: string, props: EnrollmentOutputs): Promise<void> {
     try {
       await this.call(`delete ${id}`, () => this.ctx.client().deleteIndividualEnrollment(id, props.etag));
-      this.ctx.journal?.forget(id);
+      await this.ctx.journal?.forget(id);
     } catch (err) {
       const status = errorStatus(err);
       if (status === 404) {
-        this.ctx.journal?.forget(id);
+        await this.ctx.journal?.forget(id);
         return;
       }
       if (status === 412) {

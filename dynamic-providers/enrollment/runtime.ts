@@ -6,6 +6,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 
 import { createServiceClient } from "../service-client";
+import { CertificateStash } from "./certificates";
 import { resolveConnection, type ConfigGetter } from "./connection";
 import { diffEnrollment } from "./diff";
 import { CreateJournal } from "./journal";
@@ -41,11 +42,12 @@ export interface Runtime {
 export function createRuntime(projectDir: string = process.cwd()): Runtime {
   let get: ConfigGetter = () => undefined;
   let provider: EnrollmentProvider | undefined;
+  const certificates = new CertificateStash();
   const connected = async (): Promise<EnrollmentProvider> => {
     if (!provider) {
       const client = createServiceClient(await resolveConnection(get, projectDir));
-      const journal = new CreateJournal(path.join(projectDir, ".dps-enrollments", "create-journal.json"));
-      provider = new EnrollmentProvider({ client: () => client, journal });
+      const journal = new CreateJournal(path.join(projectDir, ".dps-enrollments", "create-journal.jsonl"));
+      provider = new EnrollmentProvider({ client: () => client, journal, certificates });
     }
     return provider;
   };
@@ -64,7 +66,9 @@ export function createRuntime(projectDir: string = process.cwd()): Runtime {
         spec.attestation = { symmetricKey: { primaryKey, secondaryKey } };
       }
       const result = normalizeEnrollment(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
-      return Promise.resolve(result.inputs ? { inputs: result.inputs } : { failures: result.failures });
+      return Promise.resolve(
+        result.inputs ? { inputs: certificates.stash(result.inputs) } : { failures: result.failures },
+      );
     },
     diff: (_id, olds, news) => {
       const diff = diffEnrollment(olds, news);

@@ -56,8 +56,6 @@ export interface EnrollmentInputs {
   optionalDeviceInformation?: Record<string, unknown>;
   /** Take over an enrollment that already exists in DPS instead of failing on 409 (Pulumi's import cannot work). */
   adopt: boolean;
-  /** Linked hub host names known to the program; empty when unknown (then DPS checks hubs itself). */
-  linkedHubs: string[];
 }
 
 export interface CertificateSummary {
@@ -75,7 +73,10 @@ export interface RegistrationSummary {
   lastUpdatedDateTimeUtc?: string;
 }
 
-/** Outputs: the inputs the later methods need, plus what DPS computed. */
+/**
+ * Outputs: the inputs the later methods need, plus what DPS computed. Certificates are `sha1:<THUMBPRINT>`
+ * references here, not the text (the inputs keep the text).
+ */
 export interface EnrollmentOutputs extends EnrollmentInputs {
   etag: string;
   createdDateTimeUtc: string;

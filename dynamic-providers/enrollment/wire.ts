@@ -96,16 +96,18 @@ function certificateSummary(info: Record<string, unknown> | undefined): Certific
   };
 }
 
-function sha1(base64Der: string | undefined): string | undefined {
-  return base64Der
-    ? createHash("sha1").update(Buffer.from(base64Der, "base64")).digest("hex").toUpperCase()
-    : undefined;
+/**
+ * A certificate as outputs hold it: `sha1:<THUMBPRINT>` (upper-case hex, as DPS reports thumbprints). DPS returns
+ * only `info` for certificates, and keeping the text out of the outputs halves an X.509 enrollment's state.
+ */
+export function certificateRef(certificate: string | undefined): string | undefined {
+  if (certificate === undefined || certificate.startsWith("sha1:")) return certificate;
+  return `sha1:${createHash("sha1").update(Buffer.from(certificate, "base64")).digest("hex").toUpperCase()}`;
 }
 
 /**
- * The live state as resource outputs. DPS returns certificates as `info` only and hides keys, so a certificate that
- * still has the thumbprint of the one we sent keeps our text, and a different one becomes `sha1:<thumbprint>`, which
- * reads as a change; keys come from the attestation-mechanism call.
+ * The live state as resource outputs. DPS returns certificates as `info` only and hides keys: certificates become
+ * their thumbprint reference, keys come from the attestation-mechanism call.
  */
 export function fromDocument(
   doc: DpsEnrollment,
@@ -113,10 +115,9 @@ export function fromDocument(
   keys: { primaryKey?: string; secondaryKey?: string },
 ): EnrollmentOutputs {
   const certs = doc.attestation.x509?.clientCertificates ?? {};
-  const liveCertificate = (slot: "primary" | "secondary", ours: string | undefined): string | undefined => {
+  const liveCertificate = (slot: "primary" | "secondary"): string | undefined => {
     const thumb = certs[slot]?.info?.sha1Thumbprint;
-    if (typeof thumb !== "string") return undefined;
-    return thumb === sha1(ours) ? ours : `sha1:${thumb}`;
+    return typeof thumb === "string" ? `sha1:${thumb.toUpperCase()}` : undefined;
   };
   const type = doc.attestation.type as EnrollmentInputs["attestationType"];
   const twin = doc.initialTwin;
@@ -128,14 +129,13 @@ export function fromDocument(
     reprovisionPolicy: reprovisionPolicyOf(doc.reprovisionPolicy),
     enabled: doc.provisioningStatus !== "disabled",
     adopt: previous.adopt,
-    linkedHubs: previous.linkedHubs,
     etag: doc.etag ?? "",
     createdDateTimeUtc: doc.createdDateTimeUtc ?? "",
     lastUpdatedDateTimeUtc: doc.lastUpdatedDateTimeUtc ?? "",
   };
   if (type === "x509") {
-    const primary = liveCertificate("primary", previous.primaryCertificate);
-    const secondary = liveCertificate("secondary", previous.secondaryCertificate);
+    const primary = liveCertificate("primary");
+    const secondary = liveCertificate("secondary");
     if (primary) outputs.primaryCertificate = primary;
     if (secondary) outputs.secondaryCertificate = secondary;
     const p = certificateSummary(certs.primary?.info);

@@ -48,6 +48,8 @@ describe("create → read → update → delete", () => {
       sha256Thumbprint: expect.stringMatching(/^[0-9A-F]{64}$/),
       notAfter: cert.cert.validity.notAfter.toISOString().replace(/\.\d{3}Z$/, "Z"),
     });
+    // Outputs keep a thumbprint reference, not the certificate text (the inputs hold it once).
+    expect(created.outs.primaryCertificate).toBe(`sha1:${created.outs.primaryCertificateInfo!.sha1Thumbprint}`);
     expect(provider.diff(created.outs, desired).changes).toBe(false);
 
     const read = await provider.read("mydevice", created.outs);

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 
 import { projectRoot, scratchProject, scratchStack, type ScratchProject } from "../../scripts/lib/pulumi-cli";
+import { issueCertificate } from "../../emulator/pki";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 
 const programDir = path.join(projectRoot, "tests", "fixtures", "enrollment-program");
@@ -27,6 +28,8 @@ beforeAll(async () => {
     emulatorDataDir: { value: emulator.dataDir },
     primaryKey: { value: primaryKey, secret: true },
     secondaryKey: { value: secondaryKey, secret: true },
+    x509Primary: { value: issueCertificate({ commonName: "x509-both", clientAuth: true }).certPem },
+    x509Secondary: { value: issueCertificate({ commonName: "x509-both", clientAuth: true }).certPem },
   });
   process.env.DPS_ENROLLMENTS_ROOT = projectRoot;
 });
@@ -39,7 +42,7 @@ afterAll(async () => {
 
 test("up, no-change preview, update in place, refresh shows drift, destroy; keys never in plaintext", async () => {
   const up = await stack.up({ onOutput: capture });
-  expect(up.summary.resourceChanges).toEqual({ create: 3 });
+  expect(up.summary.resourceChanges).toEqual({ create: 4 });
   const client = emulator.client();
   expect((await client.getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual([
     "emulator-hub-1.azure-devices.net",
@@ -49,11 +52,11 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
   expect(Buffer.from(generatedKey, "base64")).toHaveLength(64);
 
   const preview = await stack.preview({ onOutput: capture });
-  expect(preview.changeSummary).toEqual({ same: 3 });
+  expect(preview.changeSummary).toEqual({ same: 4 });
 
   await stack.setConfig("hub", { value: "emulator-hub-2.azure-devices.net" });
   const update = await stack.up({ onOutput: capture });
-  expect(update.summary.resourceChanges).toEqual({ same: 2, update: 1 });
+  expect(update.summary.resourceChanges).toEqual({ same: 3, update: 1 });
   expect((await client.getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual([
     "emulator-hub-2.azure-devices.net",
   ]);
@@ -61,9 +64,9 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
   const live = (await client.getIndividualEnrollment("sym-given")).responseBody;
   await client.createOrUpdateIndividualEnrollment({ ...live, provisioningStatus: "disabled" });
   const refresh = await stack.refresh({ onOutput: capture });
-  expect(refresh.summary.resourceChanges).toEqual({ same: 2, update: 1 });
+  expect(refresh.summary.resourceChanges).toEqual({ same: 3, update: 1 });
   const restore = await stack.up({ onOutput: capture });
-  expect(restore.summary.resourceChanges).toEqual({ same: 2, update: 1 });
+  expect(restore.summary.resourceChanges).toEqual({ same: 3, update: 1 });
   expect((await client.getIndividualEnrollment("sym-given")).responseBody.provisioningStatus).toBe("enabled");
 
   const stateFile = fs.readFileSync(
@@ -77,22 +80,27 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
   const enrollments = ((await stack.exportStack()).deployment as { resources: { type: string }[] }).resources.filter(
     (r) => r.type === "pulumi-nodejs:dynamic/dps:IndividualEnrollment",
   );
-  expect(enrollments).toHaveLength(2);
+  expect(enrollments).toHaveLength(3);
   // State per enrollment stays small: the serialized provider is a require() of the provider package.
   const fileResources = (
     JSON.parse(stateFile) as {
       checkpoint: { latest: { resources: { type: string; inputs: Record<string, unknown> }[] } };
     }
   ).checkpoint.latest.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/dps:IndividualEnrollment");
+  expect(fileResources.map((r) => (r as unknown as { id: string }).id).sort()).toEqual([
+    "sym-generated",
+    "sym-given",
+    "x509-both",
+  ]);
   for (const r of fileResources) {
-    // Compact size; the file backend's 4-space indentation and Pulumi's stack traces add ~1 KB more here (the temp
-    // copy's long paths), tracked in issue 4's notes.
+    // The file backend writes compact JSON: this is the record's size in the file, stack traces included (longer
+    // here than in the project: the temporary copy's node_modules paths are absolute).
     expect(JSON.stringify(r).length).toBeLessThan(4096);
     expect(String(r.inputs.__provider)).toContain('require("@dps-enrollments/enrollment-provider/index.js")');
   }
 
   const destroy = await stack.destroy({ onOutput: capture });
-  expect(destroy.summary.resourceChanges).toEqual({ delete: 3 });
+  expect(destroy.summary.resourceChanges).toEqual({ delete: 4 });
   const query = client.createIndividualEnrollmentQuery({ query: "*" }, 100);
   const page = (await query.next(query.continuationToken)) as unknown as { responseBody: unknown[] };
   expect(page.responseBody).toEqual([]);

@@ -1,0 +1,48 @@
+import { createHash } from "node:crypto";
+
+import { CertificateStash } from "./certificates";
+import type { EnrollmentInputs } from "./types";
+
+const primary = Buffer.from("primary certificate DER").toString("base64");
+const secondary = Buffer.from("secondary certificate DER").toString("base64");
+const ref = (der: string): string =>
+  `sha1:${createHash("sha1").update(Buffer.from(der, "base64")).digest("hex").toUpperCase()}`;
+
+const x509: EnrollmentInputs = {
+  registrationId: "mydevice",
+  attestationType: "x509",
+  primaryCertificate: primary,
+  secondaryCertificate: secondary,
+  iotEdge: false,
+  iotHubs: [],
+  reprovisionPolicy: "reprovisionAndMigrateData",
+  enabled: true,
+  adopt: false,
+};
+
+describe("CertificateStash", () => {
+  test("stash swaps certificate text for sha1 references and resolve swaps it back", () => {
+    const stash = new CertificateStash();
+    const stored = stash.stash(x509);
+    expect(stored.primaryCertificate).toBe(ref(primary));
+    expect(stored.secondaryCertificate).toBe(ref(secondary));
+    expect(stash.resolve(stored)).toEqual(x509);
+  });
+
+  test("inputs without certificates, and text given to resolve, pass through unchanged", () => {
+    const stash = new CertificateStash();
+    const symmetric: EnrollmentInputs = { ...x509, attestationType: "symmetricKey" };
+    delete symmetric.primaryCertificate;
+    delete symmetric.secondaryCertificate;
+    expect(stash.stash(symmetric)).toEqual(symmetric);
+    expect(stash.resolve(x509)).toEqual(x509);
+  });
+
+  test("a reference this process never saw in check is a clear error naming the enrollment and property", () => {
+    const stored = new CertificateStash().stash(x509);
+    expect(() => new CertificateStash().resolve(stored)).toThrow(
+      `enrollment 'mydevice': primaryCertificate: the text of certificate ${ref(primary)} is not known to this ` +
+        "provider process (it is read from the program's inputs by `check`); run `pulumi up` again",
+    );
+  });
+});

@@ -1,0 +1,44 @@
+// Certificates travel through the state as thumbprint references (`sha1:<THUMBPRINT>`), not as text: `check` swaps
+// the text for the reference and keeps the text in memory; `create`/`update`, which the engine always runs after
+// `check` in the same provider process, swap it back before sending. Two RSA-2048 certificates would otherwise
+// add ≈ 4 KB of base64 to every X.509 enrollment's state (inputs and outputs), and a preview shows thumbprints.
+import { EnrollmentError } from "./errors";
+import type { EnrollmentInputs } from "./types";
+import { certificateRef } from "./wire";
+
+const slots = ["primaryCertificate", "secondaryCertificate"] as const;
+
+export class CertificateStash {
+  private readonly texts = new Map<string, string>();
+
+  /** The inputs with certificate text replaced by references; the text is remembered. */
+  stash(inputs: EnrollmentInputs): EnrollmentInputs {
+    const out = { ...inputs };
+    for (const slot of slots) {
+      const text = inputs[slot];
+      const ref = certificateRef(text);
+      if (text === undefined || ref === undefined || ref === text) continue;
+      this.texts.set(ref, text);
+      out[slot] = ref;
+    }
+    return out;
+  }
+
+  /** The inputs with references replaced by the remembered text (text passes through unchanged). */
+  resolve(inputs: EnrollmentInputs): EnrollmentInputs {
+    const out = { ...inputs };
+    for (const slot of slots) {
+      const value = inputs[slot];
+      if (value === undefined || !value.startsWith("sha1:")) continue;
+      const text = this.texts.get(value);
+      if (text === undefined) {
+        throw new EnrollmentError(
+          `enrollment '${inputs.registrationId}': ${slot}: the text of certificate ${value} is not known to this ` +
+            "provider process (it is read from the program's inputs by `check`); run `pulumi up` again",
+        );
+      }
+      out[slot] = text;
+    }
+    return out;
+  }
+}

@@ -1,6 +1,7 @@
 // Microsoft's ProvisioningServiceClient, reachable at any endpoint: the SDK always connects to port 443 of the
 // connection string's HostName and trusts only the default CAs, so an emulator on another port (or with its own CA)
-// needs a RestApiClient whose Http adds the port and CA. The client's wire behaviour is otherwise unchanged.
+// needs a RestApiClient whose Http adds the port and CA (and the host of an endpoint override). The client's wire
+// behaviour is otherwise unchanged.
 import * as path from "node:path";
 import * as tls from "node:tls";
 
@@ -16,6 +17,8 @@ export interface ServiceClientOptions {
   /** DPS service host name, with `credential` (Microsoft Entra ID). */
   hostName?: string;
   credential?: TokenCredential;
+  /** Host to connect to (and check the certificate of) when not the DPS host name: an endpoint override. */
+  host?: string;
   /** TCP port when not 443 (the emulator). */
   port?: number;
   /** Extra CA certificate (PEM) to trust besides the default ones. */
@@ -83,7 +86,7 @@ export function createServiceClient(options: ServiceClientOptions): Provisioning
     throw new Error("a DPS client needs a connection string, or a host name and a Microsoft Entra ID credential");
   }
 
-  const port = options.port;
+  const { host: endpointHost, port } = options;
   class EndpointHttp extends httpBase.Http {
     buildRequest(
       method: Parameters<HttpBase.Http["buildRequest"]>[0],
@@ -93,13 +96,15 @@ export function createServiceClient(options: ServiceClientOptions): Provisioning
       requestOptions: Parameters<HttpBase.Http["buildRequest"]>[4],
       done?: Parameters<HttpBase.Http["buildRequest"]>[5],
     ): ReturnType<HttpBase.Http["buildRequest"]> {
+      const target = endpointHost ?? host;
       if (typeof requestOptions === "function") {
-        return super.buildRequest(method, requestPath, headers, host, { port }, requestOptions);
+        return super.buildRequest(method, requestPath, headers, target, { port }, requestOptions);
       }
-      return super.buildRequest(method, requestPath, headers, host, { ...requestOptions, port }, done);
+      return super.buildRequest(method, requestPath, headers, target, { ...requestOptions, port }, done);
     }
   }
-  const http = port === undefined || port === 443 ? new httpBase.Http() : new EndpointHttp();
+  const overridden = (port !== undefined && port !== 443) || endpointHost !== undefined;
+  const http = overridden ? new EndpointHttp() : new httpBase.Http();
   if (options.ca) {
     // `ca` replaces the default roots for these requests: keep them and add ours.
     http.setOptions({ ca: [...tls.rootCertificates, options.ca] });

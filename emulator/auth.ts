@@ -1,17 +1,20 @@
-// Authentication as a layer: service-API requests carry a SAS signed with a shared access policy's key and need the
-// operation's right. Every failure is a 401 with the service's error body.
+// Authentication as a layer: service-API requests carry a SAS signed with a shared access policy's key, or (opt in,
+// entra.ts) a Microsoft Entra ID bearer token, and need the operation's right. Every failure is a 401 with the
+// service's error body.
+import { authenticateBearer, type EntraTrust } from "./entra";
 import { DpsError } from "./errors";
 import type { AccessRight, EmulatorIdentity } from "./identity";
 import { decodedResource, parseSasToken, resourceCovers, signatureMatches } from "./sas";
 
 export interface ServicePrincipal {
-  policy: string;
+  /** For the request log: the policy name, or `oid:<object ID>` for Entra ID. */
+  principal: string;
   rights: AccessRight[];
 }
 
 /**
- * Verifies `Authorization: SharedAccessSignature …` against the policies. `hostNames` are the names the token's
- * resource may cover (the configured host name and the Host header's name).
+ * Verifies `Authorization: SharedAccessSignature …` against the policies, or `Bearer …` against `entra` when it is
+ * on. `hostNames` are the names the SAS resource may cover (the configured host name and the Host header's name).
  */
 export function authenticateService(
   authorization: string | undefined,
@@ -19,15 +22,20 @@ export function authenticateService(
   identity: EmulatorIdentity,
   required: AccessRight,
   now: Date,
+  entra?: EntraTrust,
 ): ServicePrincipal {
   if (!authorization) {
     throw new DpsError("Unauthorized", "Authorization header is missing: send a SharedAccessSignature");
   }
   if (authorization.startsWith("Bearer ")) {
-    throw new DpsError(
-      "Unauthorized",
-      "Microsoft Entra ID bearer tokens are not accepted by the emulator: use a SharedAccessSignature",
-    );
+    if (!entra) {
+      throw new DpsError(
+        "Unauthorized",
+        "Microsoft Entra ID bearer tokens are not accepted by this emulator: use a SharedAccessSignature, or start " +
+          "the emulator with --entra-issuer and --entra-key",
+      );
+    }
+    return authenticateBearer(authorization.slice("Bearer ".length).trim(), entra, required, now);
   }
   const token = parseSasToken(authorization);
   if (!token) {
@@ -50,5 +58,5 @@ export function authenticateService(
   if (!policy.rights.includes(required)) {
     throw new DpsError("Unauthorized", `shared access policy '${policy.keyName}' lacks the ${required} right`);
   }
-  return { policy: policy.keyName, rights: policy.rights };
+  return { principal: policy.keyName, rights: policy.rights };
 }

@@ -50,8 +50,26 @@ describe("emulator flags", () => {
     [["--fault-kinds", "500,404"], '--fault-kinds: unknown fault "404" (use 500, 503, drop)'],
     [["--hub", "a:0"], '--hub weight "0": expected a whole number from 1 to 1000'],
     [["--hub", "a:1:maybe"], '--hub "a:1:maybe": the third part may only be "noapply"'],
+    [["--entra-role", "abc"], '--entra-role "abc": expected OBJECTID:contributor or OBJECTID:reader'],
+    [["--entra-role", "abc:owner"], '--entra-role "abc:owner": expected OBJECTID:contributor or OBJECTID:reader'],
+    [["--entra-issuer", "https://issuer/"], "--entra-issuer and --entra-key go together"],
+    [["--entra-key", "k.pem"], "--entra-issuer and --entra-key go together"],
   ])("%j is refused with a message naming the flag", (args, message) => {
     expect(() => parseArgs(args, base)).toThrow(message);
+  });
+
+  test("Entra ID is off by default; --entra-issuer, --entra-key and --entra-role turn it on", () => {
+    expect(base.entra).toBeUndefined();
+    expect(parseArgs([], base).entra).toBeUndefined();
+    const config = parseArgs(
+      ["--entra-issuer", "http://127.0.0.1:9/t/", "--entra-key", "/keys/issuer.pem", "--entra-role", "a-1:contributor"],
+      base,
+    );
+    expect(config.entra).toEqual({
+      issuer: "http://127.0.0.1:9/t/",
+      keyFile: "/keys/issuer.pem",
+      roleAssignments: [{ principalId: "a-1", role: "contributor" }],
+    });
   });
 
   test("an unknown flag is refused with the usage", () => {

@@ -11,6 +11,19 @@ export interface LinkedHub {
 
 export type FaultKind = "500" | "503" | "drop";
 
+/** Built-in DPS data-plane roles: Device Provisioning Service Data Contributor / Data Reader. */
+export type EntraRole = "contributor" | "reader";
+
+/** Microsoft Entra ID bearer tokens from one trusted local issuer (off unless configured). */
+export interface EntraSettings {
+  /** The `iss` tokens must carry. */
+  issuer: string;
+  /** PEM public key or certificate of the issuer's RS256 signing key. */
+  keyFile: string;
+  /** Role assignments on this DPS by principal object ID (`oid`), as Azure RBAC keeps them. */
+  roleAssignments: { principalId: string; role: EntraRole }[];
+}
+
 export interface EmulatorConfig {
   /** Address to bind; 127.0.0.1 unless told otherwise. */
   host: string;
@@ -29,6 +42,8 @@ export interface EmulatorConfig {
   faultKinds: FaultKind[];
   /** Structured request log: a file path, "-" for stdout, or "" for none. */
   requestLog: string;
+  /** Microsoft Entra ID bearer tokens; absent: refused with 401, as before. */
+  entra?: EntraSettings;
 }
 
 export const defaultHubs: LinkedHub[] = [
@@ -61,7 +76,10 @@ export const usage = `Usage: npm run emulator -- [flags]
   --throttle N          operations per minute before 429 (default 0 = unlimited)
   --faults FRACTION     fraction of requests answered 500/503 or dropped (default 0)
   --fault-kinds LIST    which faults, comma-separated from 500,503,drop (default all)
-  --request-log PATH    JSON-lines request log; - for stdout, none to disable (default <data>/requests.log)`;
+  --request-log PATH    JSON-lines request log; - for stdout, none to disable (default <data>/requests.log)
+  --entra-issuer URL    accept Microsoft Entra ID bearer tokens with this iss (default off: only SAS)
+  --entra-key FILE      PEM public key or certificate that signs those tokens (RS256); needs --entra-issuer
+  --entra-role OID:ROLE role assignment of a principal object ID, ROLE contributor or reader; repeat for more`;
 
 function integer(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -86,10 +104,21 @@ function parseHub(value: string): LinkedHub {
   };
 }
 
+function parseRole(value: string): EntraSettings["roleAssignments"][number] {
+  const [principalId, role, extra] = value.split(":");
+  if (!principalId || !/^[A-Za-z0-9-]+$/.test(principalId) || (role !== "contributor" && role !== "reader") || extra) {
+    throw new Error(`--entra-role ${JSON.stringify(value)}: expected OBJECTID:contributor or OBJECTID:reader`);
+  }
+  return { principalId, role };
+}
+
 export function parseArgs(argv: readonly string[], base: EmulatorConfig = defaultConfig()): EmulatorConfig {
   const config: EmulatorConfig = { ...base };
   const hubs: LinkedHub[] = [];
   let requestLogSet = false;
+  let entraIssuer: string | undefined;
+  let entraKey: string | undefined;
+  const entraRoles: EntraSettings["roleAssignments"] = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -146,12 +175,27 @@ export function parseArgs(argv: readonly string[], base: EmulatorConfig = defaul
         requestLogSet = true;
         break;
       }
+      case "--entra-issuer":
+        entraIssuer = value();
+        break;
+      case "--entra-key":
+        entraKey = path.resolve(value());
+        break;
+      case "--entra-role":
+        entraRoles.push(parseRole(value()));
+        break;
       default:
         throw new Error(`unknown flag ${JSON.stringify(flag)}\n${usage}`);
     }
   }
   if (hubs.length > 0) {
     config.linkedHubs = hubs;
+  }
+  if (entraIssuer !== undefined || entraKey !== undefined || entraRoles.length > 0) {
+    if (!entraIssuer || !entraKey) {
+      throw new Error("--entra-issuer and --entra-key go together: Entra ID needs the issuer and its signing key");
+    }
+    config.entra = { issuer: entraIssuer, keyFile: entraKey, roleAssignments: entraRoles };
   }
   if (!requestLogSet && config.dataDir !== base.dataDir) {
     config.requestLog = path.join(config.dataDir, "requests.log");

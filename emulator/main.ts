@@ -17,6 +17,10 @@ async function main(): Promise<void> {
   console.log(`  linked hubs:      ${c.linkedHubs.join(", ")}`);
   console.log(`  CA certificate:   ${c.caCertificate}`);
   console.log(`  connection info:  ${config.dataDir}/connection.json`);
+  if (config.entra) {
+    const roles = config.entra.roleAssignments.map((a) => `${a.principalId}:${a.role}`).join(", ") || "none";
+    console.log(`  Entra ID tokens:  issuer ${config.entra.issuer}, role assignments ${roles}`);
+  }
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));
   };

@@ -10,6 +10,7 @@ import type { TLSSocket } from "node:tls";
 
 import { authenticateService } from "./auth";
 import type { EmulatorConfig } from "./config";
+import { loadEntraTrust, type EntraTrust } from "./entra";
 import { DpsError, newTrackingId } from "./errors";
 import { Registrar } from "./device/registrar";
 import { createMqttBridge } from "./device/mqtt-bridge";
@@ -72,6 +73,8 @@ export class Pipeline {
     private readonly services: Services,
     private readonly routes: readonly Route[],
     private readonly log: RequestLog,
+    /** Trusted Entra ID issuer, when bearer tokens are on. */
+    private readonly entra?: EntraTrust,
   ) {
     this.throttle = new Throttle(services.config.throttlePerMinute);
     this.faults = new FaultInjector(services.config.faultRate, services.config.faultKinds);
@@ -156,8 +159,9 @@ export class Pipeline {
           this.services.identity,
           route.auth.right,
           ctx.now,
+          this.entra,
         );
-        ctx.principal = principal.policy;
+        ctx.principal = principal.principal;
       }
       const result = await route.handler(ctx, this.services);
       entry.principal = ctx.principal;
@@ -200,6 +204,8 @@ export function writeConnectionInfo(dataDir: string, info: ConnectionInfo): void
 }
 
 export async function startEmulator(config: EmulatorConfig): Promise<RunningEmulator> {
+  // First: a bad --entra-key stops the start before anything is created.
+  const entra = config.entra ? loadEntraTrust(config.entra) : undefined;
   fs.mkdirSync(config.dataDir, { recursive: true });
   const identity = loadIdentity(config.dataDir);
   const tls = loadTls(config.dataDir, config.hostName);
@@ -207,7 +213,7 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
   const services: Services = { store, config, identity };
   const log = new RequestLog(config.requestLog);
   const registrar = new Registrar(services);
-  const pipeline = new Pipeline(services, [...serviceRoutes, ...deviceRoutes(registrar)], log);
+  const pipeline = new Pipeline(services, [...serviceRoutes, ...deviceRoutes(registrar)], log, entra);
 
   const server = https.createServer(
     { key: tls.keyPem, cert: tls.certPem, requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 60_000 },

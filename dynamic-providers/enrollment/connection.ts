@@ -35,11 +35,28 @@ function readFile(what: string, file: string): string {
   }
 }
 
+/**
+ * Host and port of an endpoint override, `https://HOST[:PORT]`: the SDK speaks only HTTPS and puts its own paths on
+ * the host, so anything else is refused, naming `what`.
+ */
+export function parseEndpoint(endpoint: string, what: string): { host: string; port?: number } {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== "https:" || url.pathname !== "/" || url.search || url.hash || url.username) {
+    throw new Error(`${what} '${endpoint}' must be https://HOST or https://HOST:PORT`);
+  }
+  // https.request wants an IPv6 address without its URL brackets.
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return { host, port: url.port ? Number(url.port) : undefined };
+}
+
 /** The explicit port of an https endpoint URL, or undefined for the default 443. */
 export function endpointPort(endpoint: string | undefined): number | undefined {
-  if (!endpoint) return undefined;
-  const url = new URL(endpoint);
-  return url.port ? Number(url.port) : undefined;
+  return endpoint ? parseEndpoint(endpoint, "endpoint").port : undefined;
 }
 
 /** Service-client options for an emulator, from its connection.json contents. */
@@ -67,10 +84,12 @@ export async function resolveConnection(get: ConfigGetter, projectDir: string): 
   if (platform !== "existing" && platform !== "azure") {
     throw new Error(`config platform '${platform}' is not one of emulator, existing, azure`);
   }
-  const port = endpointPort(get(configKeys.endpoint));
+  const endpoint = get(configKeys.endpoint);
+  // Where the client connects; the connection string's HostName (or hostName) stays the name SAS tokens are for.
+  const { host: endpointHost, port } = endpoint ? parseEndpoint(endpoint, "config endpoint") : { host: undefined };
   const connectionString = get(configKeys.connectionString);
   if (connectionString) {
-    return { connectionString, port, ca: caPem };
+    return { connectionString, host: endpointHost, port, ca: caPem };
   }
   const hostName = get(configKeys.hostName);
   if (!hostName) {
@@ -81,5 +100,5 @@ export async function resolveConnection(get: ConfigGetter, projectDir: string): 
   }
   // Loaded only on this path: @azure/identity is large and the emulator never needs it.
   const { DefaultAzureCredential } = await import("@azure/identity");
-  return { hostName, credential: new DefaultAzureCredential(), port, ca: caPem };
+  return { hostName, credential: new DefaultAzureCredential(), host: endpointHost, port, ca: caPem };
 }

@@ -1,0 +1,242 @@
+// Credentials of `platform: existing`, read by the provider runtime from the stack config: a SAS connection string,
+// or a host name with Microsoft Entra ID through DefaultAzureCredential (unmodified, reaching the local token issuer
+// of tests/support/token-server.ts as a managed identity), each with the endpoint and CA overrides; and the errors
+// of missing or unreadable config. Everything goes over HTTPS to the emulator with Microsoft's service client.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { resolveConnection } from "../../dynamic-providers/enrollment/connection";
+import { createRuntime, type RawInputs, type Runtime } from "../../dynamic-providers/enrollment/runtime";
+import type { EnrollmentOutputs } from "../../dynamic-providers/enrollment/types";
+import { startTestEmulator, type TestEmulator } from "../support/emulator";
+import { startTokenServer, type TokenServer } from "../support/token-server";
+
+const contributorOid = "6f1c1b7e-0000-4000-8000-000000000001";
+const readerOid = "6f1c1b7e-0000-4000-8000-000000000002";
+const unassignedOid = "6f1c1b7e-0000-4000-8000-000000000003";
+const identities = [
+  { clientId: "dps-contributor", objectId: contributorOid },
+  { clientId: "dps-reader", objectId: readerOid },
+  { clientId: "dps-no-role", objectId: unassignedOid },
+  // The contributor's identity, but a token meant for Azure Resource Manager.
+  { clientId: "dps-arm-token", objectId: contributorOid, audience: "https://management.azure.com" },
+];
+const hub1 = "emulator-hub-1.azure-devices.net";
+
+let tokens: TokenServer;
+let emulator: TestEmulator;
+let projectDir: string;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  tokens = await startTokenServer(identities);
+  emulator = await startTestEmulator({
+    entra: {
+      issuer: tokens.issuer,
+      keyFile: tokens.keyFile,
+      roleAssignments: [
+        { principalId: contributorOid, role: "contributor" },
+        { principalId: readerOid, role: "reader" },
+      ],
+    },
+  });
+  // A project directory of its own: caCertificate is relative to it, and the runtime keeps its journal there.
+  projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-credentials-"));
+  fs.mkdirSync(path.join(projectDir, "certs"));
+  fs.writeFileSync(path.join(projectDir, "certs", "dps-ca.pem"), emulator.caPem);
+  // Only the token server's managed identity: no stray Azure credentials of the machine.
+  for (const name of Object.keys(process.env)) {
+    if (/^(AZURE_|IDENTITY_|MSI_|IMDS_)/.test(name)) delete process.env[name];
+  }
+  Object.assign(process.env, tokens.env);
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await emulator?.dispose();
+  await tokens?.close();
+  if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
+});
+
+async function runtimeWith(config: Record<string, string>): Promise<Runtime> {
+  const runtime = createRuntime(projectDir);
+  await runtime.configure({ config: { get: (key) => config[key] } });
+  return runtime;
+}
+
+function existing(extra: Record<string, string>): Record<string, string> {
+  return {
+    platform: "existing",
+    endpoint: `https://localhost:${emulator.port}`,
+    caCertificate: "certs/dps-ca.pem",
+    ...extra,
+  };
+}
+
+async function create(runtime: Runtime, registrationId: string): Promise<{ id: string; outs: EnrollmentOutputs }> {
+  const raw: RawInputs = { registrationId, attestation: { symmetricKey: {} }, iotHubs: [hub1], linkedHubs: [hub1] };
+  const checked = await runtime.check(raw, raw);
+  expect(checked.failures).toBeUndefined();
+  const created = await runtime.create(checked.inputs as never);
+  return { id: created.id, outs: created.outs as EnrollmentOutputs };
+}
+
+/** Create, read back, delete and see it gone: the provider's whole path through these credentials. */
+async function roundTrip(runtime: Runtime, registrationId: string): Promise<void> {
+  const { id, outs } = await create(runtime, registrationId);
+  expect(id).toBe(registrationId);
+  expect(outs.iotHubs).toEqual([hub1]);
+  expect(Buffer.from(String(outs.primaryKey), "base64")).toHaveLength(64);
+  const live = (await emulator.client().getIndividualEnrollment(registrationId)).responseBody;
+  expect(live.etag).toBe(outs.etag);
+
+  const read = await runtime.read(id, outs);
+  expect(read.props).toEqual(outs);
+
+  await runtime.delete(id, outs);
+  expect(await runtime.read(id, outs)).toEqual({});
+}
+
+describe("platform existing with a connection string", () => {
+  test("endpoint port and caCertificate (relative to the project) reach the emulator; create, read, delete", async () => {
+    const config = existing({ connectionString: emulator.connection.connectionString });
+    expect(await resolveConnection((key) => config[key], projectDir)).toEqual({
+      connectionString: emulator.connection.connectionString,
+      host: "localhost",
+      port: emulator.port,
+      ca: emulator.caPem,
+    });
+    await roundTrip(await runtimeWith(config), "sas-existing");
+  });
+
+  test("the endpoint's host is where the client connects: 127.0.0.1 for a connection string of localhost", async () => {
+    const config = existing({
+      connectionString: emulator.connection.connectionString,
+      endpoint: `https://127.0.0.1:${emulator.port}`,
+    });
+    await roundTrip(await runtimeWith(config), "sas-endpoint-host");
+  });
+
+  test("a wrong key is DPS's 401, named in the provider's error", async () => {
+    const wrongKey = emulator.connection.connectionString.replace(
+      /SharedAccessKey=.*$/,
+      `SharedAccessKey=${Buffer.alloc(32, 1).toString("base64")}`,
+    );
+    const runtime = await runtimeWith(existing({ connectionString: wrongKey }));
+    await expect(create(runtime, "sas-wrong-key")).rejects.toThrow(
+      "creating enrollment 'sas-wrong-key' failed: SharedAccessSignature was not signed with a key of policy " +
+        "'provisioningserviceowner' (DPS error 401002)",
+    );
+  });
+});
+
+describe("platform existing with hostName and Microsoft Entra ID", () => {
+  test("DefaultAzureCredential gets a DPS token from the managed identity endpoint; create, read, delete", async () => {
+    process.env.AZURE_CLIENT_ID = "dps-contributor";
+    const config = existing({ hostName: "localhost" });
+    const options = await resolveConnection((key) => config[key], projectDir);
+    expect(options.credential?.constructor.name).toBe("DefaultAzureCredential");
+    expect({ ...options, credential: undefined }).toEqual({
+      hostName: "localhost",
+      credential: undefined,
+      host: "localhost",
+      port: emulator.port,
+      ca: emulator.caPem,
+    });
+
+    await roundTrip(await runtimeWith(config), "entra-existing");
+    // One token for all the calls, asked for the DPS resource by the user-assigned identity.
+    expect(tokens.requests.filter((r) => r.clientId === "dps-contributor")).toEqual([
+      { resource: "https://azure-devices-provisioning.net", clientId: "dps-contributor", apiVersion: "2019-08-01" },
+    ]);
+  });
+
+  test("a token for another audience is refused with 401, and the provider's error says so", async () => {
+    process.env.AZURE_CLIENT_ID = "dps-arm-token";
+    const runtime = await runtimeWith(existing({ hostName: "localhost" }));
+    await expect(create(runtime, "entra-wrong-audience")).rejects.toThrow(
+      "creating enrollment 'entra-wrong-audience' failed: bearer token audience 'https://management.azure.com' is " +
+        "not https://azure-devices-provisioning.net (DPS error 401002)",
+    );
+  });
+
+  test("an identity without a role assignment is refused with 401 naming the roles it needs", async () => {
+    process.env.AZURE_CLIENT_ID = "dps-no-role";
+    const runtime = await runtimeWith(existing({ hostName: "localhost" }));
+    await expect(create(runtime, "entra-no-role")).rejects.toThrow(
+      `creating enrollment 'entra-no-role' failed: principal '${unassignedOid}' has no role assignment on this ` +
+        "service (needs Device Provisioning Service Data Contributor or Device Provisioning Service Data Reader) " +
+        "(DPS error 401002)",
+    );
+  });
+
+  test("Data Reader reads but may not create", async () => {
+    process.env.AZURE_CLIENT_ID = "dps-reader";
+    const runtime = await runtimeWith(existing({ hostName: "localhost" }));
+    const gone = { registrationId: "entra-reader" } as EnrollmentOutputs;
+    expect(await runtime.read("entra-reader", gone)).toEqual({});
+    await expect(create(runtime, "entra-reader")).rejects.toThrow(
+      `creating enrollment 'entra-reader' failed: principal '${readerOid}' (Device Provisioning Service Data ` +
+        "Reader) lacks the EnrollmentWrite right (DPS error 401002)",
+    );
+  });
+
+  test("an emulator without --entra-issuer refuses bearer tokens, as by default", async () => {
+    const plain = await startTestEmulator();
+    try {
+      process.env.AZURE_CLIENT_ID = "dps-contributor";
+      fs.writeFileSync(path.join(projectDir, "certs", "plain-ca.pem"), plain.caPem);
+      const runtime = await runtimeWith({
+        platform: "existing",
+        hostName: "localhost",
+        endpoint: `https://localhost:${plain.port}`,
+        caCertificate: "certs/plain-ca.pem",
+      });
+      await expect(create(runtime, "entra-off")).rejects.toThrow(
+        "creating enrollment 'entra-off' failed: Microsoft Entra ID bearer tokens are not accepted by this " +
+          "emulator: use a SharedAccessSignature, or start the emulator with --entra-issuer and --entra-key " +
+          "(DPS error 401002)",
+      );
+    } finally {
+      await plain.dispose();
+    }
+  });
+});
+
+describe("missing or unreadable config", () => {
+  const resolve = (config: Record<string, string>): Promise<unknown> =>
+    resolveConnection((key) => config[key], projectDir);
+
+  test("existing without connectionString or hostName", async () => {
+    await expect(resolve({ platform: "existing" })).rejects.toThrow(
+      "config platform 'existing' needs a secret connectionString or a hostName (Microsoft Entra ID): " +
+        "pulumi config set --secret connectionString '<HostName=…;SharedAccessKeyName=…;SharedAccessKey=…>'",
+    );
+  });
+
+  test("an unreadable caCertificate names the config key and the file", async () => {
+    const file = path.join(projectDir, "certs", "missing.pem");
+    await expect(resolve(existing({ hostName: "localhost", caCertificate: "certs/missing.pem" }))).rejects.toThrow(
+      `cannot read the CA certificate (config caCertificate) ${file}: ENOENT`,
+    );
+    await expect(resolve(existing({ hostName: "localhost", caCertificate: "certs" }))).rejects.toThrow(
+      `cannot read the CA certificate (config caCertificate) ${path.join(projectDir, "certs")}: EISDIR`,
+    );
+  });
+
+  test.each(["http://localhost:8443", "localhost:8443", "https://localhost:8443/dps", "not a url"])(
+    "endpoint %j is refused: only https://HOST[:PORT]",
+    async (endpoint) => {
+      await expect(resolve(existing({ hostName: "localhost", endpoint }))).rejects.toThrow(
+        `config endpoint '${endpoint}' must be https://HOST or https://HOST:PORT`,
+      );
+    },
+  );
+
+  test("an unknown platform", async () => {
+    await expect(resolve({ platform: "cloud" })).rejects.toThrow(
+      "config platform 'cloud' is not one of emulator, existing, azure",
+    );
+  });
+});

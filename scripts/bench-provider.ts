@@ -149,6 +149,19 @@ async function main(): Promise<void> {
     console.log(`state file: ${stateBytes} bytes, ${(stateBytes / n).toFixed(0)} bytes per enrollment`);
     await stack.destroy({ parallel });
     await stack.workspace.removeStack(stack.name);
+
+    // The same `up` with PULUMI_SKIP_CHECKPOINTS (state saved once, at the end): what the file backend's
+    // per-step checkpoint costs. See the README on when that is safe.
+    const fast = await scratchStack(project, "bench-skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" });
+    await fast.workspace.setAllConfig(fast.name, {
+      platform: { value: "emulator" },
+      emulatorDataDir: { value: dataDir },
+    });
+    fs.cpSync(path.dirname(manifest), path.join(project.workDir, "stacks", fast.name), { recursive: true });
+    const upSkip = await withPeakMemory(patterns, () => timed(() => fast.up({ parallel })));
+    console.log(row("up, PULUMI_SKIP_CHECKPOINTS", upSkip.result.seconds, direct.seconds, upSkip.peaks));
+    await fast.destroy({ parallel });
+    await fast.workspace.removeStack(fast.name);
   } finally {
     project.cleanup();
     emulator.kill("SIGTERM");

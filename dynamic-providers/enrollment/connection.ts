@@ -68,14 +68,25 @@ export function emulatorClientOptions(info: EmulatorConnection): ServiceClientOp
   };
 }
 
+/** The stack's endpoint override and extra CA: where the client connects and whom it trusts. */
+function overrides(get: ConfigGetter, projectDir: string): Pick<ServiceClientOptions, "host" | "port" | "ca"> {
+  const ca = get(configKeys.caCertificate);
+  const endpoint = get(configKeys.endpoint);
+  // The connection string's HostName (or hostName) stays the name SAS tokens are for.
+  const { host, port } = endpoint ? parseEndpoint(endpoint, "config endpoint") : { host: undefined, port: undefined };
+  return {
+    host,
+    port,
+    ca: ca ? readFile("the CA certificate (config caCertificate)", path.resolve(projectDir, ca)) : undefined,
+  };
+}
+
 /**
  * The service-client options for the configured platform. `projectDir` anchors relative paths (the provider process
  * runs in the project directory).
  */
 export async function resolveConnection(get: ConfigGetter, projectDir: string): Promise<ServiceClientOptions> {
   const platform = get(configKeys.platform) ?? "emulator";
-  const ca = get(configKeys.caCertificate);
-  const caPem = ca ? readFile("the CA certificate (config caCertificate)", path.resolve(projectDir, ca)) : undefined;
   if (platform === "emulator") {
     const dataDir = path.resolve(projectDir, get(configKeys.emulatorDataDir) ?? ".emulator-data");
     const file = path.join(dataDir, "connection.json");
@@ -84,12 +95,9 @@ export async function resolveConnection(get: ConfigGetter, projectDir: string): 
   if (platform !== "existing" && platform !== "azure") {
     throw new Error(`config platform '${platform}' is not one of emulator, existing, azure`);
   }
-  const endpoint = get(configKeys.endpoint);
-  // Where the client connects; the connection string's HostName (or hostName) stays the name SAS tokens are for.
-  const { host: endpointHost, port } = endpoint ? parseEndpoint(endpoint, "config endpoint") : { host: undefined };
   const connectionString = get(configKeys.connectionString);
   if (connectionString) {
-    return { connectionString, host: endpointHost, port, ca: caPem };
+    return { connectionString, ...overrides(get, projectDir) };
   }
   const hostName = get(configKeys.hostName);
   if (!hostName) {
@@ -100,5 +108,25 @@ export async function resolveConnection(get: ConfigGetter, projectDir: string): 
   }
   // Loaded only on this path: @azure/identity is large and the emulator never needs it.
   const { DefaultAzureCredential } = await import("@azure/identity");
-  return { hostName, credential: new DefaultAzureCredential(), host: endpointHost, port, ca: caPem };
+  return { hostName, credential: new DefaultAzureCredential(), ...overrides(get, projectDir) };
+}
+
+/**
+ * The service-client options for a DPS a resource names (`serviceHostName`, platform azure): its shared access key
+ * when given, Microsoft Entra ID otherwise. The stack's `endpoint` and `caCertificate` still apply, so the path can
+ * be exercised against the emulator.
+ */
+export async function resolveServiceTarget(
+  get: ConfigGetter,
+  projectDir: string,
+  target: { hostName: string; accessKeyName?: string; accessKey?: string },
+): Promise<ServiceClientOptions> {
+  if (target.accessKey) {
+    const connectionString =
+      `HostName=${target.hostName};SharedAccessKeyName=${target.accessKeyName ?? "provisioningserviceowner"};` +
+      `SharedAccessKey=${target.accessKey}`;
+    return { connectionString, ...overrides(get, projectDir) };
+  }
+  const { DefaultAzureCredential } = await import("@azure/identity");
+  return { hostName: target.hostName, credential: new DefaultAzureCredential(), ...overrides(get, projectDir) };
 }

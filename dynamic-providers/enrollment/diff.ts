@@ -45,7 +45,9 @@ export function diffEnrollment(olds: EnrollmentOutputs, news: EnrollmentInputs):
     changes: changed.length > 0,
     replaces,
     changed,
-    // The same registration ID cannot exist twice: replace in place by deleting first.
-    deleteBeforeReplace: replaces.length > 0 && !replaces.includes("registrationId"),
+    // The same registration ID cannot exist twice in one DPS: replace in place by deleting first. A new ID, or
+    // another DPS, can be created before the old one is deleted.
+    deleteBeforeReplace:
+      replaces.length > 0 && !replaces.includes("registrationId") && !replaces.includes("serviceHostName"),
   };
 }

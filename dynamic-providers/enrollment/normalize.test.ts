@@ -1,5 +1,5 @@
 import { issueCertificate } from "../../emulator/pki";
-import { normalizeEnrollment } from "./normalize";
+import { normalizeEnrollment, normalizeServiceTarget } from "./normalize";
 import type { EnrollmentSpec } from "./types";
 
 const hub1 = "hub-1.azure-devices.net";
@@ -161,5 +161,44 @@ describe("check: every failure names the property and the reason", () => {
   ];
   test.each(cases)("%s", (_name, spec, failures) => {
     expect(normalizeEnrollment(spec, { linkedHubs: [hub1, hub2] })).toEqual({ failures });
+  });
+});
+
+describe("check: the DPS an enrollment names (serviceHostName)", () => {
+  const key = Buffer.alloc(32, 7).toString("base64");
+  test.each([
+    ["none", {}, { target: {}, failures: [] }],
+    [
+      "a host, lower-cased, Entra ID",
+      { serviceHostName: "My-DPS.azure-devices-provisioning.net" },
+      { target: { serviceHostName: "my-dps.azure-devices-provisioning.net" }, failures: [] },
+    ],
+    [
+      "a key without a name uses provisioningserviceowner",
+      { serviceHostName: "my-dps.azure-devices-provisioning.net", serviceAccessKey: key },
+      {
+        target: {
+          serviceHostName: "my-dps.azure-devices-provisioning.net",
+          serviceAccessKeyName: "provisioningserviceowner",
+          serviceAccessKey: key,
+        },
+        failures: [],
+      },
+    ],
+    [
+      "a key name without a key",
+      { serviceHostName: "my-dps.azure-devices-provisioning.net", serviceAccessKeyName: "enrollmentwrite" },
+      {
+        target: { serviceHostName: "my-dps.azure-devices-provisioning.net" },
+        failures: [{ property: "serviceAccessKey", reason: "is required with serviceAccessKeyName 'enrollmentwrite'" }],
+      },
+    ],
+    [
+      "a key without a host",
+      { serviceAccessKey: key },
+      { target: {}, failures: [{ property: "serviceAccessKey", reason: "is only used with serviceHostName" }] },
+    ],
+  ])("%s", (_, given, expected) => {
+    expect(normalizeServiceTarget(given)).toEqual(expected);
   });
 });

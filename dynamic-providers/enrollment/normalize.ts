@@ -66,6 +66,44 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+export interface ServiceTarget {
+  serviceHostName?: string;
+  serviceAccessKeyName?: string;
+  serviceAccessKey?: string;
+}
+
+const hostNamePattern = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** The DPS an enrollment lives in, when the resource names one; failures name the property. */
+export function normalizeServiceTarget(target: ServiceTarget): { target: ServiceTarget; failures: CheckFailure[] } {
+  const failures: CheckFailure[] = [];
+  const { serviceHostName: host, serviceAccessKeyName: keyName, serviceAccessKey: key } = target;
+  if (host === undefined) {
+    if (keyName !== undefined || key !== undefined) {
+      failures.push({ property: "serviceAccessKey", reason: "is only used with serviceHostName" });
+    }
+    return { target: {}, failures };
+  }
+  if (typeof host !== "string" || !hostNamePattern.test(host)) {
+    failures.push({
+      property: "serviceHostName",
+      reason: `'${String(host)}' is not a host name (e.g. my-dps.azure-devices-provisioning.net, no scheme or path)`,
+    });
+  }
+  if (key !== undefined && keyProblem(key) !== undefined) {
+    failures.push({ property: "serviceAccessKey", reason: "must be base64 of 16 to 64 bytes" });
+  }
+  if (keyName !== undefined && key === undefined) {
+    failures.push({ property: "serviceAccessKey", reason: `is required with serviceAccessKeyName '${keyName}'` });
+  }
+  const normalized: ServiceTarget = { serviceHostName: host.toLowerCase() };
+  if (key !== undefined) {
+    normalized.serviceAccessKeyName = keyName ?? "provisioningserviceowner";
+    normalized.serviceAccessKey = key;
+  }
+  return { target: normalized, failures };
+}
+
 /** Validates and normalizes; returns the inputs, or failures naming each bad property. */
 export function normalizeEnrollment(
   spec: EnrollmentSpec,

@@ -23,6 +23,11 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
   enabled: "update",
   optionalDeviceInformation: "update",
   adopt: "setting",
+  // Another DPS means another enrollment: created there, then deleted here.
+  serviceHostName: "replace",
+  // New credentials are stored by an update that re-sends the unchanged enrollment with them.
+  serviceAccessKeyName: "update",
+  serviceAccessKey: "update",
   etag: "computed",
   createdDateTimeUtc: "computed",
   lastUpdatedDateTimeUtc: "computed",

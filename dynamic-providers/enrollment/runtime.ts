@@ -7,20 +7,21 @@ import type * as pulumi from "@pulumi/pulumi";
 
 import { createServiceClient } from "../service-client";
 import { CertificateStash } from "./certificates";
-import { resolveConnection, type ConfigGetter } from "./connection";
+import { resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
 import { diffEnrollment } from "./diff";
 import { CreateJournal } from "./journal";
-import { normalizeEnrollment } from "./normalize";
+import { normalizeEnrollment, normalizeServiceTarget, type ServiceTarget } from "./normalize";
 import { EnrollmentProvider } from "./provider";
 import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
 
 /** The resource's raw inputs: the spec plus the provider's own settings. */
-export type RawInputs = EnrollmentSpec & {
-  adopt?: boolean;
-  linkedHubs?: string[];
-  primaryKey?: string;
-  secondaryKey?: string;
-};
+export type RawInputs = EnrollmentSpec &
+  ServiceTarget & {
+    adopt?: boolean;
+    linkedHubs?: string[];
+    primaryKey?: string;
+    secondaryKey?: string;
+  };
 
 /** Pulumi's marker for a value not known during preview. */
 const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -41,13 +42,30 @@ export interface Runtime {
 
 export function createRuntime(projectDir: string = process.cwd()): Runtime {
   let get: ConfigGetter = () => undefined;
-  let provider: EnrollmentProvider | undefined;
   const certificates = new CertificateStash();
-  const connected = async (): Promise<EnrollmentProvider> => {
+  const journal = new CreateJournal(path.join(projectDir, ".dps-enrollments", "create-journal.jsonl"));
+  // One provider (and client) per DPS and credentials: the stack's configured one, and any named by resources.
+  const providers = new Map<string, Promise<EnrollmentProvider>>();
+  const providerFor = (target: ServiceTarget): Promise<EnrollmentProvider> => {
+    const key = target.serviceHostName
+      ? `${target.serviceHostName}\n${target.serviceAccessKeyName ?? ""}\n${target.serviceAccessKey ?? ""}`
+      : "";
+    let provider = providers.get(key);
     if (!provider) {
-      const client = createServiceClient(await resolveConnection(get, projectDir));
-      const journal = new CreateJournal(path.join(projectDir, ".dps-enrollments", "create-journal.jsonl"));
-      provider = new EnrollmentProvider({ client: () => client, journal, certificates });
+      provider = (async () => {
+        const options = target.serviceHostName
+          ? await resolveServiceTarget(get, projectDir, {
+              hostName: target.serviceHostName,
+              accessKeyName: target.serviceAccessKeyName,
+              accessKey: target.serviceAccessKey,
+            })
+          : await resolveConnection(get, projectDir);
+        const client = createServiceClient(options);
+        return new EnrollmentProvider({ client: () => client, journal, certificates });
+      })();
+      // A failed connection (e.g. bad config) is reported by every call, not cached.
+      provider.catch(() => providers.delete(key));
+      providers.set(key, provider);
     }
     return provider;
   };
@@ -59,16 +77,26 @@ export function createRuntime(projectDir: string = process.cwd()): Runtime {
     },
     check: (_olds, news) => {
       if (hasUnknown(news)) return Promise.resolve({ inputs: news });
-      const { adopt, linkedHubs, primaryKey, secondaryKey, ...spec } = news;
+      const {
+        adopt,
+        linkedHubs,
+        primaryKey,
+        secondaryKey,
+        serviceHostName,
+        serviceAccessKeyName,
+        serviceAccessKey,
+        ...spec
+      } = news;
       const attestation: unknown = spec.attestation;
       const symmetric = typeof attestation === "object" && attestation !== null && "symmetricKey" in attestation;
       if (symmetric && (primaryKey !== undefined || secondaryKey !== undefined)) {
         spec.attestation = { symmetricKey: { primaryKey, secondaryKey } };
       }
       const result = normalizeEnrollment(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
-      return Promise.resolve(
-        result.inputs ? { inputs: certificates.stash(result.inputs) } : { failures: result.failures },
-      );
+      const service = normalizeServiceTarget({ serviceHostName, serviceAccessKeyName, serviceAccessKey });
+      const failures = [...result.failures, ...service.failures];
+      if (!result.inputs || failures.length > 0) return Promise.resolve({ failures });
+      return Promise.resolve({ inputs: certificates.stash({ ...result.inputs, ...service.target }) });
     },
     diff: (_id, olds, news) => {
       const diff = diffEnrollment(olds, news);
@@ -78,10 +106,10 @@ export function createRuntime(projectDir: string = process.cwd()): Runtime {
         deleteBeforeReplace: diff.deleteBeforeReplace,
       });
     },
-    create: async (inputs) => (await connected()).create(inputs),
-    read: async (id, props) => (await connected()).read(id, props),
-    update: async (id, olds, news) => (await connected()).update(id, olds, news),
-    delete: async (id, props) => (await connected()).delete(id, props),
+    create: async (inputs) => (await providerFor(inputs)).create(inputs),
+    read: async (id, props) => (await providerFor(props)).read(id, props),
+    update: async (id, olds, news) => (await providerFor(news)).update(id, olds, news),
+    delete: async (id, props) => (await providerFor(props)).delete(id, props),
   };
 }
 

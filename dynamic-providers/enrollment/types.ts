@@ -56,6 +56,12 @@ export interface EnrollmentInputs {
   optionalDeviceInformation?: Record<string, unknown>;
   /** Take over an enrollment that already exists in DPS instead of failing on 409 (Pulumi's import cannot work). */
   adopt: boolean;
+  /** The DPS holding this enrollment when not the stack's configured one (platform azure): its service host name. */
+  serviceHostName?: string;
+  /** Shared access policy for serviceHostName; without a key, Microsoft Entra ID (DefaultAzureCredential). */
+  serviceAccessKeyName?: string;
+  /** Secret. */
+  serviceAccessKey?: string;
 }
 
 export interface CertificateSummary {

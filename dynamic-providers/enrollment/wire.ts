@@ -133,6 +133,10 @@ export function fromDocument(
     createdDateTimeUtc: doc.createdDateTimeUtc ?? "",
     lastUpdatedDateTimeUtc: doc.lastUpdatedDateTimeUtc ?? "",
   };
+  // Which DPS (and credentials) the later methods talk to.
+  for (const key of ["serviceHostName", "serviceAccessKeyName", "serviceAccessKey"] as const) {
+    if (previous[key] !== undefined) outputs[key] = previous[key];
+  }
   if (type === "x509") {
     const primary = liveCertificate("primary");
     const secondary = liveCertificate("secondary");

@@ -79,10 +79,14 @@ export function scratchEnv(backendUrl: string): Record<string, string> {
 }
 
 /** Creates (or selects) a stack of a local program on a scratch backend, driven by the pinned CLI. */
-export async function scratchStack(project: ScratchProject, stackName: string): Promise<Stack> {
+export async function scratchStack(
+  project: ScratchProject,
+  stackName: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Stack> {
   const pulumiCommand = await pinnedPulumiCommand();
   return LocalWorkspace.createOrSelectStack(
     { stackName, workDir: project.workDir },
-    { pulumiCommand, envVars: scratchEnv(project.backendUrl) },
+    { pulumiCommand, envVars: { ...scratchEnv(project.backendUrl), ...extraEnv } },
   );
 }

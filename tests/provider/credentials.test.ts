@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { resolveConnection } from "../../dynamic-providers/enrollment/connection";
+import { loadIdentity } from "../../emulator/identity";
 import { createRuntime, type RawInputs, type Runtime } from "../../dynamic-providers/enrollment/runtime";
 import type { EnrollmentOutputs } from "../../dynamic-providers/enrollment/types";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
@@ -201,6 +202,116 @@ describe("platform existing with hostName and Microsoft Entra ID", () => {
     } finally {
       await plain.dispose();
     }
+  });
+});
+
+describe("enrollments that name their DPS (serviceHostName: platform azure)", () => {
+  // The stack's own DPS is unusable (platform azure without connectionString or hostName): every call below must
+  // go to the DPS the resource names, through the endpoint and CA overrides.
+  const azure = { platform: "azure", endpoint: `https://localhost:${0}`, caCertificate: "certs/dps-ca.pem" };
+  const stackConfig = (): Record<string, string> => ({ ...azure, endpoint: `https://localhost:${emulator.port}` });
+  const owner = (): { primaryKey: string; secondaryKey: string } => {
+    const policy = loadIdentity(emulator.dataDir).policies.find((p) => p.keyName === "provisioningserviceowner");
+    if (!policy) throw new Error("the emulator has no provisioningserviceowner policy");
+    return policy;
+  };
+  const enrollment = (registrationId: string, service: Partial<RawInputs>): RawInputs => ({
+    registrationId,
+    attestation: { symmetricKey: {} },
+    linkedHubs: [hub1],
+    iotHubs: [hub1],
+    serviceHostName: "LOCALHOST",
+    ...service,
+  });
+
+  test("with the provisioningserviceowner key: create, read, rotate to the secondary key (update), delete", async () => {
+    const runtime = await runtimeWith(stackConfig());
+    const raw = enrollment("azure-key", { serviceAccessKey: owner().primaryKey });
+    const checked = await runtime.check(raw, raw);
+    expect(checked.failures).toBeUndefined();
+    const inputs = checked.inputs as RawInputs;
+    expect([inputs.serviceHostName, inputs.serviceAccessKeyName]).toEqual(["localhost", "provisioningserviceowner"]);
+    const created = await runtime.create(inputs as never);
+    const outs = created.outs as EnrollmentOutputs;
+    expect([outs.serviceHostName, outs.serviceAccessKeyName, outs.serviceAccessKey]).toEqual([
+      "localhost",
+      "provisioningserviceowner",
+      owner().primaryKey,
+    ]);
+    expect((await emulator.client().getIndividualEnrollment("azure-key")).responseBody.etag).toBe(outs.etag);
+    expect((await runtime.read("azure-key", outs)).props).toEqual(outs);
+
+    // Key rotation is an update: the unchanged enrollment is re-sent with the new key, which the state then holds.
+    const rotatedRaw = enrollment("azure-key", { serviceAccessKey: owner().secondaryKey });
+    const rotated = (await runtime.check(rotatedRaw, rotatedRaw)).inputs as never;
+    expect(await runtime.diff("azure-key", outs, rotated)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const updated = (await runtime.update("azure-key", outs, rotated)).outs as EnrollmentOutputs;
+    expect(updated.serviceAccessKey).toBe(owner().secondaryKey);
+    expect(updated.iotHubs).toEqual([hub1]);
+
+    await runtime.delete("azure-key", updated);
+    expect(await runtime.read("azure-key", updated)).toEqual({});
+  });
+
+  test("without a key, Microsoft Entra ID: create, read, delete", async () => {
+    process.env.AZURE_CLIENT_ID = "dps-contributor";
+    const runtime = await runtimeWith(stackConfig());
+    const raw = enrollment("azure-entra", {});
+    const inputs = (await runtime.check(raw, raw)).inputs as never;
+    const outs = (await runtime.create(inputs)).outs as EnrollmentOutputs;
+    expect([outs.serviceHostName, outs.serviceAccessKeyName, outs.serviceAccessKey]).toEqual([
+      "localhost",
+      undefined,
+      undefined,
+    ]);
+    expect((await runtime.read("azure-entra", outs)).props).toEqual(outs);
+    await runtime.delete("azure-entra", outs);
+    expect(await runtime.read("azure-entra", outs)).toEqual({});
+  });
+
+  test("another DPS is a replacement, created before the old one is deleted", async () => {
+    const runtime = await runtimeWith(stackConfig());
+    const raw = enrollment("azure-move", { serviceAccessKey: owner().primaryKey });
+    const inputs = (await runtime.check(raw, raw)).inputs as RawInputs;
+    const olds = { ...inputs, etag: '"e"', createdDateTimeUtc: "t", lastUpdatedDateTimeUtc: "t" } as never;
+    const movedRaw = enrollment("azure-move", {
+      serviceHostName: "other-dps.azure-devices-provisioning.net",
+      serviceAccessKey: owner().primaryKey,
+    });
+    const moved = (await runtime.check(movedRaw, movedRaw)).inputs as never;
+    expect(await runtime.diff("azure-move", olds, moved)).toEqual({
+      changes: true,
+      replaces: ["serviceHostName"],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  test("check names bad service properties, and the stack's DPS is never asked", async () => {
+    const runtime = await runtimeWith(stackConfig());
+    const raw = enrollment("azure-bad", { serviceHostName: "https://my-dps", serviceAccessKey: "not base64!" });
+    expect(await runtime.check(raw, raw)).toEqual({
+      failures: [
+        {
+          property: "serviceHostName",
+          reason: "'https://my-dps' is not a host name (e.g. my-dps.azure-devices-provisioning.net, no scheme or path)",
+        },
+        { property: "serviceAccessKey", reason: "must be base64 of 16 to 64 bytes" },
+      ],
+    });
+    const keyOnly: RawInputs = { ...enrollment("azure-key-only", {}), serviceHostName: undefined };
+    keyOnly.serviceAccessKeyName = "provisioningserviceowner";
+    expect(await runtime.check(keyOnly, keyOnly)).toEqual({
+      failures: [{ property: "serviceAccessKey", reason: "is only used with serviceHostName" }],
+    });
+    // The stack's configured DPS (platform azure, no credentials) would fail like this if it were used.
+    const plain = enrollment("azure-stack-dps", { serviceHostName: undefined });
+    await expect(runtime.create((await runtime.check(plain, plain)).inputs as never)).rejects.toThrow(
+      "config platform 'azure' needs a secret connectionString or a hostName (Microsoft Entra ID)",
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 // An `up` killed mid-way (some PUTs done, the state not yet saved) converges by the recovery the README documents:
-// `pulumi cancel` (the killed CLI's lock), then `up` again — nothing lost, nothing duplicated.
+// `pulumi cancel` (the killed CLI's lock), then `up` again — nothing lost, nothing duplicated. Also with
+// PULUMI_SKIP_CHECKPOINTS, where the killed `up` saved no state at all and every create is completed by the journal.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -17,7 +18,6 @@ import { startTestEmulator, type TestEmulator } from "../support/emulator";
 const count = 300;
 let emulator: TestEmulator;
 let project: ScratchProject;
-let stack: Stack;
 
 async function enrollmentsInDps(): Promise<string[]> {
   const query = emulator.client().createIndividualEnrollmentQuery({ query: "*" }, 1000);
@@ -25,13 +25,13 @@ async function enrollmentsInDps(): Promise<string[]> {
   return page.responseBody.map((e) => e.registrationId);
 }
 
-/** SIGKILLs the pinned CLI's `up` of this stack (not the test process, not other stacks). */
-function killUp(): boolean {
+/** SIGKILLs the pinned CLI's `up` of the stack (not the test process, not other stacks). */
+function killUp(stackName: string): boolean {
   const cli = path.join(pinnedPulumiBin(), "pulumi");
   for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (args[0] === cli && args[1] === "up" && args.includes("interrupted")) {
+      if (args[0] === cli && args[1] === "up" && args.includes(stackName)) {
         process.kill(Number(pid), "SIGKILL");
         return true;
       }
@@ -42,38 +42,51 @@ function killUp(): boolean {
   return false;
 }
 
-beforeAll(async () => {
-  emulator = await startTestEmulator();
+beforeAll(() => {
   project = scratchProject(projectRoot, "dps-interrupted-");
-  const manifest = path.join(project.workDir, "stacks", "interrupted", "enrollments.yaml");
+  process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
+});
+
+beforeEach(async () => {
+  emulator = await startTestEmulator();
+});
+
+afterEach(async () => {
+  await emulator?.dispose();
+});
+
+afterAll(() => {
+  project?.cleanup();
+});
+
+async function interruptedStack(name: string, env: Record<string, string>): Promise<Stack> {
+  const manifest = path.join(project.workDir, "stacks", name, "enrollments.yaml");
   fs.mkdirSync(path.dirname(manifest), { recursive: true });
   const entries = Array.from(
     { length: count },
     (_, i) => `  - registrationId: int-${i}\n    attestation: { symmetricKey: {} }`,
   );
   fs.writeFileSync(manifest, `individualEnrollments:\n${entries.join("\n")}\n`);
-  stack = await scratchStack(project, "interrupted");
+  const stack = await scratchStack(project, name, env);
   await stack.workspace.setAllConfig(stack.name, {
     platform: { value: "emulator" },
     emulatorDataDir: { value: emulator.dataDir },
   });
-  process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
-});
+  return stack;
+}
 
-afterAll(async () => {
-  await stack?.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
-  project?.cleanup();
-  await emulator?.dispose();
-});
-
-test("cancel, then up again, converges after an up killed mid-way", async () => {
+test.each([
+  ["interrupted", {}],
+  ["interrupted-skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" }],
+])("%s: cancel, then up again, converges after an up killed mid-way", async (name, env) => {
+  const stack = await interruptedStack(name, env);
   const first = stack.up({ parallel: 8 }).then(
     () => "finished",
     () => "killed",
   );
   let killed = false;
   while (!killed) {
-    if ((await enrollmentsInDps()).length >= 40) killed = killUp();
+    if ((await enrollmentsInDps()).length >= 40) killed = killUp(name);
     await new Promise((r) => setTimeout(r, 100));
   }
   expect(await first).toBe("killed");
@@ -92,4 +105,5 @@ test("cancel, then up again, converges after an up killed mid-way", async () => 
   const destroy = await stack.destroy({ parallel: 8 });
   expect(destroy.summary.resourceChanges).toEqual({ delete: count + 2 });
   expect(await enrollmentsInDps()).toEqual([]);
+  await stack.workspace.removeStack(stack.name);
 });

@@ -36,6 +36,15 @@ export interface IndividualEnrollmentArgs {
   readonly adopt?: pulumi.Input<boolean>;
   /** Host names of the DPS's linked hubs, so `check` can refuse unlinked hubs before anything reaches DPS. */
   readonly linkedHubs?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The DPS service host (e.g. `mydps.azure-devices-provisioning.net`): when given, the provider talks to this DPS
+   * instead of the stack config's, with Microsoft Entra ID unless a key is given.
+   */
+  readonly serviceHostName?: pulumi.Input<string>;
+  /** The shared access policy of `serviceAccessKey`, e.g. `provisioningserviceowner`. */
+  readonly serviceAccessKeyName?: pulumi.Input<string>;
+  /** The shared access policy's key: secret. */
+  readonly serviceAccessKey?: pulumi.Input<string>;
 }
 
 export class IndividualEnrollment extends pulumi.dynamic.Resource {
@@ -85,7 +94,7 @@ export class IndividualEnrollment extends pulumi.dynamic.Resource {
         primaryKey: key("primaryKey"),
         secondaryKey: key("secondaryKey"),
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
       "dps",
       "IndividualEnrollment",
     );

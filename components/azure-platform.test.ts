@@ -24,6 +24,10 @@ const hubs: AzureDpsPlatformArgs["iotHubs"] = [
   { name: "t-hub-2", location: "eastus", sku: "B1", units: 2, allocationWeight: 1, applyAllocationPolicy: false },
 ];
 
+function connectionString(hub: string): string {
+  return `HostName=${hub}.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${hubKey(hub)}`;
+}
+
 /** Builds the component with fresh mocks and waits until everything it registers and invokes is done. */
 async function build(
   name: string,
@@ -63,9 +67,7 @@ describe("shared access key", () => {
         pulumi.isSecret(platform.linkedHubHostNames),
       ]),
     ).toEqual([true, true, true, false, false, false, false]);
-    expect(await valueOf(platform.hubConnectionStrings["t-hub-2"])).toEqual(
-      `HostName=t-hub-2.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${hubKey("t-hub-2")}`,
-    );
+    expect(await valueOf(platform.hubConnectionStrings["t-hub-2"])).toEqual(connectionString("t-hub-2"));
     expect(platform.service.accessKeyName).toEqual("provisioningserviceowner");
     expect(await valueOf(platform.service.accessKey as pulumi.Output<string>)).toEqual(dpsKey("t-dps"));
     expect(await valueOf(platform.service.hostName)).toEqual("t-dps.azure-devices-provisioning.net");
@@ -96,13 +98,13 @@ describe("shared access key", () => {
           allocationPolicy: "Static",
           iotHubs: [
             {
-              connectionString: `HostName=t-hub-1.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${hubKey("t-hub-1")}`,
+              connectionString: connectionString("t-hub-1"),
               location: "westus2",
               allocationWeight: 3,
               applyAllocationPolicy: true,
             },
             {
-              connectionString: `HostName=t-hub-2.azure-devices.net;SharedAccessKeyName=iothubowner;SharedAccessKey=${hubKey("t-hub-2")}`,
+              connectionString: connectionString("t-hub-2"),
               location: "eastus",
               allocationWeight: 1,
               applyAllocationPolicy: false,

@@ -194,7 +194,7 @@ test("azure: hub problems name the hub's index and field", () => {
   ).toEqual([
     "config iotHubs[0].name: must be 3 to 50 letters, digits and hyphens, not only digits, not starting or ending with a hyphen",
     "config iotHubs[1].name: must be 3 to 50 letters, digits and hyphens, not only digits, not starting or ending with a hyphen",
-    "config iotHubs[2]: must be a mapping with name (and optionally location, sku, units, allocationWeight)",
+    "config iotHubs[2]: must be a mapping of name, location, sku, units, allocationWeight, applyAllocationPolicy",
     "config iotHubs[3].tier: unknown field (known: name, location, sku, units, allocationWeight, applyAllocationPolicy)",
     'config iotHubs[3].sku: "S4" is not one of F1, S1, S2, S3, B1, B2, B3',
     "config iotHubs[3].units: must be a whole number of at least 1 (got 0)",
@@ -224,6 +224,6 @@ test("azure: CA certificate problems name the certificate's index and field", ()
     "config caCertificates[1].key: unknown field (known: name, file, verified)",
     "config caCertificates[1].verified: must be true or false",
     "config caCertificates[2].name: 'root' is listed twice",
-    "config caCertificates[3]: must be a mapping with name and file (and optionally verified)",
+    "config caCertificates[3]: must be a mapping of name, file, verified",
   ]);
 });

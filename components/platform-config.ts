@@ -93,8 +93,8 @@ const dpsNamePattern = /^[a-zA-Z0-9-]{3,64}$/;
 const resourceGroupNamePattern = /^[-\w._()]{1,90}$/;
 const certificateNamePattern = /^[A-Za-z0-9-._]{1,64}$/;
 
-const hubFields = new Set(["name", "location", "sku", "units", "allocationWeight", "applyAllocationPolicy"]);
-const certificateFields = new Set(["name", "file", "verified"]);
+const hubFields = ["name", "location", "sku", "units", "allocationWeight", "applyAllocationPolicy"] as const;
+const certificateFields = ["name", "file", "verified"] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -116,7 +116,17 @@ class Problems {
   }
 }
 
-function readList(key: "iotHubs" | "caCertificates", raw: string | undefined, problems: Problems): unknown[] {
+/**
+ * Each mapping of a list-valued key (objects arrive as JSON text), with unknown fields reported; `read` returns the
+ * item or undefined, and an item that added problems is dropped.
+ */
+function readMappings<T>(
+  key: "iotHubs" | "caCertificates",
+  raw: string | undefined,
+  fields: readonly string[],
+  problems: Problems,
+  read: (item: Record<string, unknown>, itemKey: string) => T,
+): T[] {
   if (raw === undefined) return [];
   let value: unknown;
   try {
@@ -128,22 +138,32 @@ function readList(key: "iotHubs" | "caCertificates", raw: string | undefined, pr
     problems.add(key, "must be a list");
     return [];
   }
-  return value;
-}
-
-function readIotHubs(raw: string | undefined, location: string, problems: Problems): IotHubConfig[] {
-  const hubs: IotHubConfig[] = [];
-  const seen = new Set<string>();
-  readList("iotHubs", raw, problems).forEach((item, index) => {
-    const key = `iotHubs[${index}]`;
+  const items: T[] = [];
+  value.forEach((item: unknown, index) => {
+    const itemKey = `${key}[${index}]`;
     if (!isRecord(item)) {
-      problems.add(key, "must be a mapping with name (and optionally location, sku, units, allocationWeight)");
+      problems.add(itemKey, `must be a mapping of ${fields.join(", ")}`);
       return;
     }
     const before = problems.list.length;
     for (const field of Object.keys(item)) {
-      if (!hubFields.has(field)) problems.add(`${key}.${field}`, `unknown field (known: ${[...hubFields].join(", ")})`);
+      if (!fields.includes(field)) problems.add(`${itemKey}.${field}`, `unknown field (known: ${fields.join(", ")})`);
     }
+    const result = read(item, itemKey);
+    if (problems.list.length === before) items.push(result);
+  });
+  return items;
+}
+
+/** Reports a name already seen (compared as `fold` makes it). */
+function checkUnique(seen: Set<string>, name: string, key: string, problems: Problems, fold = (n: string) => n): void {
+  if (seen.has(fold(name))) problems.add(key, `'${name}' is listed twice`);
+  seen.add(fold(name));
+}
+
+function readIotHubs(raw: string | undefined, location: string, problems: Problems): IotHubConfig[] {
+  const seen = new Set<string>();
+  return readMappings("iotHubs", raw, hubFields, problems, (item, key) => {
     const { name, sku = "S1", units = 1, allocationWeight = 1, applyAllocationPolicy = true } = item;
     const hubLocation = item.location ?? location;
     if (typeof name !== "string" || !hubNamePattern.test(name)) {
@@ -151,10 +171,9 @@ function readIotHubs(raw: string | undefined, location: string, problems: Proble
         `${key}.name`,
         "must be 3 to 50 letters, digits and hyphens, not only digits, not starting or ending with a hyphen",
       );
-    } else if (seen.has(name.toLowerCase())) {
-      problems.add(`${key}.name`, `'${name}' is listed twice`);
     } else {
-      seen.add(name.toLowerCase());
+      // Hub names are DNS labels: case does not make another hub.
+      checkUnique(seen, name, `${key}.name`, problems, (n) => n.toLowerCase());
     }
     if (typeof hubLocation !== "string" || hubLocation === "") {
       problems.add(`${key}.location`, "must be an Azure region, e.g. westeurope");
@@ -176,52 +195,32 @@ function readIotHubs(raw: string | undefined, location: string, problems: Proble
     if (typeof applyAllocationPolicy !== "boolean") {
       problems.add(`${key}.applyAllocationPolicy`, "must be true or false");
     }
-    if (problems.list.length === before) {
-      hubs.push({
-        name: name as string,
-        location: hubLocation as string,
-        sku: sku as IotHubSku,
-        units: units as number,
-        allocationWeight: allocationWeight as number,
-        applyAllocationPolicy: applyAllocationPolicy as boolean,
-      });
-    }
+    return {
+      name: name as string,
+      location: hubLocation as string,
+      sku: sku as IotHubSku,
+      units: units as number,
+      allocationWeight: allocationWeight as number,
+      applyAllocationPolicy: applyAllocationPolicy as boolean,
+    };
   });
-  return hubs;
 }
 
 function readCaCertificates(raw: string | undefined, problems: Problems): CaCertificateConfig[] {
-  const certificates: CaCertificateConfig[] = [];
   const seen = new Set<string>();
-  readList("caCertificates", raw, problems).forEach((item, index) => {
-    const key = `caCertificates[${index}]`;
-    if (!isRecord(item)) {
-      problems.add(key, "must be a mapping with name and file (and optionally verified)");
-      return;
-    }
-    const before = problems.list.length;
-    for (const field of Object.keys(item)) {
-      if (!certificateFields.has(field)) {
-        problems.add(`${key}.${field}`, `unknown field (known: ${[...certificateFields].join(", ")})`);
-      }
-    }
+  return readMappings("caCertificates", raw, certificateFields, problems, (item, key) => {
     const { name, file, verified = false } = item;
     if (typeof name !== "string" || !certificateNamePattern.test(name)) {
       problems.add(`${key}.name`, "must be 1 to 64 letters, digits, '-', '.' or '_'");
-    } else if (seen.has(name)) {
-      problems.add(`${key}.name`, `'${name}' is listed twice`);
     } else {
-      seen.add(name);
+      checkUnique(seen, name, `${key}.name`, problems);
     }
     if (typeof file !== "string" || file === "") {
       problems.add(`${key}.file`, "must be the path of a PEM or DER certificate file, relative to the project");
     }
     if (typeof verified !== "boolean") problems.add(`${key}.verified`, "must be true or false");
-    if (problems.list.length === before) {
-      certificates.push({ name: name as string, file: file as string, verified: verified as boolean });
-    }
+    return { name: name as string, file: file as string, verified: verified as boolean };
   });
-  return certificates;
 }
 
 function readAzure(get: RawConfigReader, problems: Problems): AzurePlatformConfig {

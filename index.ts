@@ -1,18 +1,22 @@
-// The Pulumi program. Stack configuration (stacks/Pulumi.<stack>.yaml) chooses the DPS; the stack's manifest
+// The Pulumi program. Stack configuration (stacks/Pulumi.<stack>.yaml, keys declared in Pulumi.yaml) chooses the DPS:
+// the local emulator, an existing DPS, or one provisioned here on Azure with its IoT hubs; the stack's manifest
 // (stacks/<stack>/enrollments.yaml by default) says which enrollments it holds.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { AzureDpsPlatform } from "./components/azure-platform";
 import { DpsEnrollments } from "./components/enrollments";
+import { PlatformConfigError, readPlatformConfig, type AzurePlatformConfig } from "./components/platform-config";
 
 const config = new pulumi.Config();
 const stack = pulumi.getStack();
-const platform = config.get("platform") ?? "emulator";
+const settings = readPlatformConfig((key) => config.get(key));
+const platform = settings.platform;
 
-/** Linked hub host names: the emulator's from its connection.json, otherwise from config. */
-function linkedHubs(): string[] {
+/** Linked hub host names of the emulator (its connection.json) or of an existing DPS (config). */
+function configuredLinkedHubs(): string[] {
   if (platform === "emulator") {
     const dataDir = path.resolve(config.get("emulatorDataDir") ?? ".emulator-data");
     const file = path.join(dataDir, "connection.json");
@@ -23,19 +27,61 @@ function linkedHubs(): string[] {
     }
     return (JSON.parse(fs.readFileSync(file, "utf8")) as { linkedHubs: string[] }).linkedHubs;
   }
-  if (platform === "existing") {
-    return config.getObject<string[]>("linkedHubs") ?? [];
-  }
-  // The seam for the Azure platform component (DPS and hubs provisioned with azure-native).
-  throw new Error(`config platform '${platform}' is not supported yet: use emulator or existing`);
+  return config.getObject<string[]>("linkedHubs") ?? [];
 }
 
+/** A CA certificate file as DPS takes it: PEM text, or base64 of DER bytes. */
+function readCertificate(index: number, file: string): string {
+  try {
+    const bytes = fs.readFileSync(path.resolve(file));
+    const text = bytes.toString("utf8");
+    return text.includes("-----BEGIN CERTIFICATE-----") ? text : bytes.toString("base64");
+  } catch (err) {
+    throw new PlatformConfigError([
+      `config caCertificates[${index}].file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    ]);
+  }
+}
+
+function azurePlatform(azure: AzurePlatformConfig): AzureDpsPlatform {
+  return new AzureDpsPlatform("platform", {
+    location: azure.location,
+    resourceGroupName: azure.resourceGroupName,
+    dpsName: azure.dpsName,
+    dpsSku: azure.dpsSku,
+    dpsCapacity: azure.dpsCapacity,
+    allocationPolicy: azure.allocationPolicy,
+    iotHubs: azure.iotHubs,
+    caCertificates: azure.caCertificates.map((c, index) => ({
+      name: c.name,
+      certificate: readCertificate(index, c.file),
+      verified: c.verified,
+    })),
+    serviceAuth: azure.serviceAuth,
+    assignDataContributor: azure.assignDataContributor,
+    deployerPrincipalType: azure.deployerPrincipalType,
+  });
+}
+
+const azure = settings.platform === "azure" ? azurePlatform(settings.azure) : undefined;
 const manifest = config.get("manifest") ?? path.join("stacks", stack, "enrollments.yaml");
-const enrollments = new DpsEnrollments("enrollments", {
-  manifest: path.resolve(manifest),
-  manifestDisplayName: manifest,
-  linkedHubs: linkedHubs(),
-});
+const enrollments = new DpsEnrollments(
+  "enrollments",
+  {
+    manifest: path.resolve(manifest),
+    manifestDisplayName: manifest,
+    // Azure hub host names derive from their names, so the manifest is checked at preview, before the hubs exist.
+    linkedHubs: azure ? Object.values(azure.hubNames) : configuredLinkedHubs(),
+    hubNames: azure?.hubNames,
+    service: azure?.service,
+  },
+  // Enrollments wait for the DPS, its linked hubs and the role assignment.
+  azure ? { dependsOn: [azure] } : undefined,
+);
 
 export { platform };
 export const registrationIds = enrollments.registrationIds;
+export const idScope = azure?.idScope;
+export const serviceHostName = azure?.serviceHostName;
+export const deviceHostName = azure?.deviceHostName;
+export const linkedHubHostNames = azure?.linkedHubHostNames;

@@ -12,6 +12,13 @@ export interface DpsEnrollmentsArgs {
   manifestDisplayName?: string;
   /** Host names of the DPS's linked hubs, for validation at preview. */
   linkedHubs: string[];
+  /**
+   * The DPS to talk to, passed to every enrollment; omitted: the one in the stack config (emulator or existing).
+   * Microsoft Entra ID unless an access key (secret) is given.
+   */
+  service?: { hostName: pulumi.Input<string>; accessKeyName?: pulumi.Input<string>; accessKey?: pulumi.Input<string> };
+  /** Hub name → host name, so manifest `iotHubs:` entries may name hubs by name. */
+  hubNames?: Record<string, string>;
   /** Reads a secret stack config value named by a manifest key reference. */
   secretConfig?: (key: string) => pulumi.Output<string>;
 }
@@ -26,8 +33,16 @@ export class DpsEnrollments extends pulumi.ComponentResource {
     const secret = args.secretConfig ?? ((key: string) => config.requireSecret(key));
     const entries: ManifestEntry[] = loadManifest(args.manifest, {
       linkedHubs: args.linkedHubs,
+      hubNames: args.hubNames,
       displayName: args.manifestDisplayName,
     });
+    const service = args.service
+      ? {
+          serviceHostName: args.service.hostName,
+          serviceAccessKeyName: args.service.accessKeyName,
+          serviceAccessKey: args.service.accessKey === undefined ? undefined : pulumi.secret(args.service.accessKey),
+        }
+      : {};
     for (const entry of entries) {
       const attestation = entry.keys
         ? {
@@ -39,7 +54,7 @@ export class DpsEnrollments extends pulumi.ComponentResource {
         : entry.spec.attestation;
       this.enrollments[entry.registrationId] = new IndividualEnrollment(
         entry.registrationId,
-        { ...entry.spec, attestation, adopt: entry.adopt, linkedHubs: args.linkedHubs },
+        { ...entry.spec, attestation, adopt: entry.adopt, linkedHubs: args.linkedHubs, ...service },
         { parent: this },
       );
     }

@@ -158,3 +158,30 @@ describe("the JSON Schema editors use (stacks/enrollments.schema.json)", () => {
     ]);
   });
 });
+
+test("with hubNames, iotHubs may name hubs by name; host names still work; an unknown name is refused", () => {
+  const hubNames = { "hub-a": "hub-a.azure-devices.net", "hub-b": "hub-b.azure-devices.net" };
+  const options = { linkedHubs: Object.values(hubNames), hubNames, displayName: "stacks/test/enrollments.yaml" };
+  const file = write(
+    "individualEnrollments:\n" +
+      "  - { registrationId: d1, attestation: { symmetricKey: {} }, iotHubs: [hub-b, hub-a.azure-devices.net] }\n",
+  );
+  expect(loadManifest(file, options).map((e) => e.spec.iotHubs)).toEqual([
+    ["hub-b.azure-devices.net", "hub-a.azure-devices.net"],
+  ]);
+  write(
+    "individualEnrollments:\n" +
+      "  - { registrationId: d2, attestation: { symmetricKey: {} }, iotHubs: [hub-c, hub-a] }\n" +
+      "  - { registrationId: d3, attestation: { symmetricKey: {} }, iotHubs: [hub-c.azure-devices.net] }\n",
+  );
+  let problems: string[] = [];
+  try {
+    loadManifest(file, options);
+  } catch (err) {
+    problems = (err as ManifestError).problems;
+  }
+  expect(problems).toEqual([
+    "stacks/test/enrollments.yaml: individualEnrollments[0] (d2): iotHubs: unknown hub 'hub-c' (this stack's hubs: hub-a, hub-b)",
+    "stacks/test/enrollments.yaml: individualEnrollments[1] (d3): iotHubs: 'hub-c.azure-devices.net' is not a hub linked to this DPS (linked: hub-a.azure-devices.net, hub-b.azure-devices.net)",
+  ]);
+});

@@ -58,6 +58,8 @@ function secretRef(value: unknown): SecretRef | undefined {
 
 export interface LoadOptions {
   linkedHubs?: readonly string[];
+  /** Hub name → host name: `iotHubs:` entries may name a hub by its name instead of its host name. */
+  hubNames?: Readonly<Record<string, string>>;
   /** Display name of the manifest in messages (defaults to its path). */
   displayName?: string;
 }
@@ -156,6 +158,18 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
       specAttestation = attestation as EnrollmentSpec["attestation"];
     }
 
+    const hubNames = options.hubNames;
+    if (hubNames && Array.isArray(merged.iotHubs)) {
+      // A name resolves to its host name; anything with a dot is a host name, checked against linkedHubs below.
+      merged.iotHubs = merged.iotHubs.map((hub: unknown) => {
+        if (typeof hub !== "string" || hub.includes(".")) return hub;
+        const hostName = Object.hasOwn(hubNames, hub) ? hubNames[hub] : undefined;
+        if (hostName === undefined) {
+          entryProblems.push(`iotHubs: unknown hub '${hub}' (this stack's hubs: ${Object.keys(hubNames).join(", ")})`);
+        }
+        return hostName ?? hub;
+      });
+    }
     const { adopt, ...rest } = merged;
     const spec = { ...rest, attestation: specAttestation } as EnrollmentSpec;
     if (adopt !== undefined && typeof adopt !== "boolean") entryProblems.push("adopt: must be true or false");

@@ -55,7 +55,9 @@ export class DpsEnrollments extends pulumi.ComponentResource {
       this.enrollments[entry.registrationId] = new IndividualEnrollment(
         entry.registrationId,
         { ...entry.spec, attestation, adopt: entry.adopt, linkedHubs: args.linkedHubs, ...service },
-        { parent: this },
+        // A component's dependsOn does not reach its children: each enrollment waits itself (e.g. for the DPS
+        // data-plane role assignment, which no input refers to).
+        { parent: this, dependsOn: opts?.dependsOn },
       );
     }
     this.registrationIds = pulumi.output(entries.map((e) => e.registrationId));

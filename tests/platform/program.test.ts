@@ -52,6 +52,8 @@ function stackConfig(stack: string): Record<string, string> {
 
 interface ProgramRun {
   mocks: AzureMocks;
+  /** Each registration's dependency URNs (what the engine waits for), by resource name. */
+  dependencies: Record<string, string[]>;
   outputs: Record<string, unknown>;
   secretOutputs: string[];
 }
@@ -59,11 +61,19 @@ interface ProgramRun {
 /** Runs index.ts as `pulumi up` would for the stack, with mocks, and waits for every registration. */
 async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
   const mocks = new AzureMocks();
-  const run: ProgramRun = { mocks, outputs: {}, secretOutputs: [] };
+  const run: ProgramRun = { mocks, dependencies: {}, outputs: {}, secretOutputs: [] };
   await jest.isolateModulesAsync(async () => {
     const pulumi = await import("@pulumi/pulumi");
     pulumi.runtime.setAllConfig(config);
     await pulumi.runtime.setMocks(mocks, project, stack, false);
+    // The mock monitor sees each RegisterResource request: keep its dependencies.
+    type Request = { getName(): string; getDependenciesList(): string[] };
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, cb: unknown): unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+      run.dependencies[req.getName()] = req.getDependenciesList();
+      return register(req, cb);
+    };
     try {
       const program = (await import("../../index")) as unknown as Record<string, unknown>;
       for (const [name, value] of Object.entries(program)) {
@@ -314,6 +324,19 @@ describe("stack prod", () => {
         }),
       },
     });
+  });
+
+  test("every enrollment waits for the DPS and the role assignment (regression: dependsOn on the component)", () => {
+    const urn = (type: string, name: string): string =>
+      `urn:pulumi:prod::dps-enrollments::dps-enrollments:azure:AzureDpsPlatform$${type}::${name}`;
+    for (const name of ["prod-edge-gateway-01", "prod-sensor-0001", "prod-tpm-device-01", "prod-x509-device-01"]) {
+      expect(run.dependencies[name]).toEqual(
+        expect.arrayContaining([
+          urn("azure-native:deviceprovisioningservices:IotDpsResource", "platform-dps"),
+          urn("azure-native:authorization:RoleAssignment", "platform-dps-data-contributor"),
+        ]),
+      );
+    }
   });
 
   test("assigns the deploying principal Device Provisioning Service Data Contributor on the DPS", () => {

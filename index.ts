@@ -64,7 +64,8 @@ function azurePlatform(azure: AzurePlatformConfig): AzureDpsPlatform {
 }
 
 const azure = settings.platform === "azure" ? azurePlatform(settings.azure) : undefined;
-const manifest = config.get("manifest") ?? path.join("stacks", stack, "enrollments.yaml");
+// Declared in Pulumi.yaml with an empty default: empty means the stack's own manifest.
+const manifest = config.get("manifest") || path.join("stacks", stack, "enrollments.yaml");
 const enrollments = new DpsEnrollments(
   "enrollments",
   {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 
 import { parse } from "yaml";
 
+import { configKeys } from "../dynamic-providers/enrollment/connection";
 import {
   PlatformConfigError,
   platformConfigDefaults,
@@ -45,6 +46,24 @@ test("Pulumi.yaml declares every platform key with the defaults the validation a
   for (const key of Object.keys(platformConfigDefaults)) {
     expect([key, typeof project.config[key]?.description]).toEqual([key, "string"]);
   }
+});
+
+test("Pulumi.yaml declares every key the program and the provider read, but the secret connectionString", () => {
+  const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, { type?: string; default?: unknown; description?: string }>;
+  };
+  const read = [...Object.values(configKeys), "manifest", "linkedHubs"].filter((k) => k !== "connectionString");
+  expect(Object.fromEntries(read.map((key) => [key, project.config[key]?.default]))).toEqual({
+    platform: "emulator",
+    hostName: "",
+    endpoint: "",
+    caCertificate: "",
+    emulatorDataDir: ".emulator-data",
+    manifest: "",
+    linkedHubs: [],
+  });
+  expect(project.config.connectionString).toBeUndefined();
+  expect(project.config.platform.description).toContain("secret `connectionString`");
 });
 
 test("emulator and existing need nothing else; the default is emulator", () => {

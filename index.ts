@@ -15,19 +15,40 @@ const stack = pulumi.getStack();
 const settings = readPlatformConfig((key) => config.get(key));
 const platform = settings.platform;
 
-/** Linked hub host names of the emulator (its connection.json) or of an existing DPS (config). */
-function configuredLinkedHubs(): string[] {
+/** What the stack knows of a DPS it does not provision: the emulator's connection.json, or config (existing). */
+interface KnownDps {
+  idScope?: string;
+  serviceHostName?: string;
+  deviceHostName?: string;
+  linkedHubs: string[];
+}
+
+function knownDps(): KnownDps {
   if (platform === "emulator") {
-    const dataDir = path.resolve(config.get("emulatorDataDir") ?? ".emulator-data");
+    const dataDir = path.resolve(config.get("emulatorDataDir") || ".emulator-data");
     const file = path.join(dataDir, "connection.json");
     if (!fs.existsSync(file)) {
       throw new Error(
         `platform emulator: ${path.relative(process.cwd(), file)} does not exist; start the emulator (npm run emulator) or run npm start`,
       );
     }
-    return (JSON.parse(fs.readFileSync(file, "utf8")) as { linkedHubs: string[] }).linkedHubs;
+    const info = JSON.parse(fs.readFileSync(file, "utf8")) as {
+      idScope: string;
+      endpoint: string;
+      deviceEndpoint: string;
+      linkedHubs: string[];
+    };
+    return {
+      idScope: info.idScope,
+      serviceHostName: new URL(info.endpoint).host,
+      deviceHostName: new URL(info.deviceEndpoint).host,
+      linkedHubs: info.linkedHubs,
+    };
   }
-  return config.getObject<string[]>("linkedHubs") ?? [];
+  return {
+    serviceHostName: config.get("hostName") || undefined,
+    linkedHubs: config.getObject<string[]>("linkedHubs") ?? [],
+  };
 }
 
 /** A CA certificate file as DPS takes it: PEM text, or base64 of DER bytes. */
@@ -64,6 +85,7 @@ function azurePlatform(azure: AzurePlatformConfig): AzureDpsPlatform {
 }
 
 const azure = settings.platform === "azure" ? azurePlatform(settings.azure) : undefined;
+const known = azure ? undefined : knownDps();
 // Declared in Pulumi.yaml with an empty default: empty means the stack's own manifest.
 const manifest = config.get("manifest") || path.join("stacks", stack, "enrollments.yaml");
 const enrollments = new DpsEnrollments(
@@ -72,7 +94,7 @@ const enrollments = new DpsEnrollments(
     manifest: path.resolve(manifest),
     manifestDisplayName: manifest,
     // Azure hub host names derive from their names, so the manifest is checked at preview, before the hubs exist.
-    linkedHubs: azure ? Object.values(azure.hubNames) : configuredLinkedHubs(),
+    linkedHubs: azure ? Object.values(azure.hubNames) : (known?.linkedHubs ?? []),
     hubNames: azure?.hubNames,
     service: azure?.service,
   },
@@ -82,7 +104,8 @@ const enrollments = new DpsEnrollments(
 
 export { platform };
 export const registrationIds = enrollments.registrationIds;
-export const idScope = azure?.idScope;
-export const serviceHostName = azure?.serviceHostName;
-export const deviceHostName = azure?.deviceHostName;
-export const linkedHubHostNames = azure?.linkedHubHostNames;
+// null rather than undefined where a platform cannot know a value (Pulumi warns about undefined outputs).
+export const idScope = azure?.idScope ?? known?.idScope ?? null;
+export const serviceHostName = azure?.serviceHostName ?? known?.serviceHostName ?? null;
+export const deviceHostName = azure?.deviceHostName ?? known?.deviceHostName ?? null;
+export const linkedHubHostNames = azure?.linkedHubHostNames ?? known?.linkedHubs ?? null;

@@ -1,46 +1,28 @@
 // The IndividualEnrollment resource through the real Pulumi CLI against the emulator: up, a no-change preview, an
 // in-place update, refresh after an edit behind Pulumi's back, destroy; and no key in plaintext anywhere.
-import * as fs from "node:fs";
-import * as path from "node:path";
-
-import type { Stack } from "@pulumi/pulumi/automation";
-
-import { projectRoot, scratchProject, scratchStack, type ScratchProject } from "../../scripts/lib/pulumi-cli";
 import { issueCertificate } from "../../emulator/pki";
-import { startTestEmulator, type TestEmulator } from "../support/emulator";
+import { startFixtureStack, type FixtureStack } from "../support/fixture-stack";
 
-const programDir = path.join(projectRoot, "tests", "fixtures", "enrollment-program");
 const primaryKey = Buffer.alloc(32, 0x5a).toString("base64");
 const secondaryKey = Buffer.alloc(32, 0x6b).toString("base64");
 
-let emulator: TestEmulator;
-let project: ScratchProject;
-let stack: Stack;
-const cliOutput: string[] = [];
-const capture = (line: string): void => void cliOutput.push(line);
+let fixture: FixtureStack;
 
 beforeAll(async () => {
-  emulator = await startTestEmulator();
-  project = scratchProject(programDir, "dps-lifecycle-");
-  stack = await scratchStack(project, "lifecycle");
-  await stack.workspace.setAllConfig(stack.name, {
+  fixture = await startFixtureStack("lifecycle", (emulator) => ({
     platform: { value: "emulator" },
     emulatorDataDir: { value: emulator.dataDir },
     primaryKey: { value: primaryKey, secret: true },
     secondaryKey: { value: secondaryKey, secret: true },
     x509Primary: { value: issueCertificate({ commonName: "x509-both", clientAuth: true }).certPem },
     x509Secondary: { value: issueCertificate({ commonName: "x509-both", clientAuth: true }).certPem },
-  });
-  process.env.DPS_ENROLLMENTS_ROOT = projectRoot;
+  }));
 });
 
-afterAll(async () => {
-  await stack?.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
-  project?.cleanup();
-  await emulator?.dispose();
-});
+afterAll(() => fixture?.dispose());
 
 test("up, no-change preview, update in place, refresh shows drift, destroy; keys never in plaintext", async () => {
+  const { emulator, stack, capture, output: cliOutput } = fixture;
   const up = await stack.up({ onOutput: capture });
   expect(up.summary.resourceChanges).toEqual({ create: 4 });
   const client = emulator.client();
@@ -69,10 +51,7 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
   expect(restore.summary.resourceChanges).toEqual({ same: 3, update: 1 });
   expect((await client.getIndividualEnrollment("sym-given")).responseBody.provisioningStatus).toBe("enabled");
 
-  const stateFile = fs.readFileSync(
-    path.join(project.backendUrl.replace("file://", ""), ".pulumi", "stacks", "dps-enrollments", "lifecycle.json"),
-    "utf8",
-  );
+  const stateFile = fixture.stateFile();
   for (const secret of [primaryKey, secondaryKey, generatedKey]) {
     expect(stateFile).not.toContain(secret);
     expect(cliOutput.join("")).not.toContain(secret);

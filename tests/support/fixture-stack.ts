@@ -1,0 +1,51 @@
+// A stack of tests/fixtures/enrollment-program on a scratch file backend, against a test emulator, with the CLI's
+// output captured: the setup the provider's CLI tests share.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+
+import { projectRoot, scratchProject, scratchStack, type ScratchProject } from "../../scripts/lib/pulumi-cli";
+import { startTestEmulator, type TestEmulator } from "./emulator";
+
+export interface FixtureStack {
+  emulator: TestEmulator;
+  project: ScratchProject;
+  stack: Stack;
+  /** Everything the CLI printed through `capture`. */
+  output: string[];
+  capture: (line: string) => void;
+  /** The stack's state file as the file backend wrote it. */
+  stateFile(): string;
+  dispose(): Promise<void>;
+}
+
+export async function startFixtureStack(
+  name: string,
+  config: (emulator: TestEmulator) => ConfigMap,
+): Promise<FixtureStack> {
+  const emulator = await startTestEmulator();
+  const project = scratchProject(path.join(projectRoot, "tests", "fixtures", "enrollment-program"), `dps-${name}-`);
+  const stack = await scratchStack(project, name);
+  await stack.workspace.setAllConfig(stack.name, config(emulator));
+  // The fixture program loads the resource from the project (its copy has no sources).
+  process.env.DPS_ENROLLMENTS_ROOT = projectRoot;
+  const output: string[] = [];
+  return {
+    emulator,
+    project,
+    stack,
+    output,
+    capture: (line) => void output.push(line),
+    stateFile: () =>
+      fs.readFileSync(
+        path.join(project.backendUrl.replace("file://", ""), ".pulumi", "stacks", "dps-enrollments", `${name}.json`),
+        "utf8",
+      ),
+    dispose: async () => {
+      await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
+      project.cleanup();
+      await emulator.dispose();
+    },
+  };
+}

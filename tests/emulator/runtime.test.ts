@@ -71,7 +71,19 @@ function canBind443(): boolean {
   return start <= 443;
 }
 
-(canBind443() ? test : test.skip)(
+/** Whether the default ports are free: `npm start` leaves an emulator on 8443/8883 running (regression). */
+function portsFree(ports: number[]): boolean {
+  const probe = `const net = require("node:net");
+    const ports = ${JSON.stringify(ports)};
+    let left = ports.length;
+    for (const port of ports) {
+      const server = net.createServer().once("error", () => process.exit(1));
+      server.listen(port, "127.0.0.1", () => server.close(() => --left === 0 && process.exit(0)));
+    }`;
+  return spawnSync(process.execPath, ["-e", probe], { timeout: 10_000 }).status === 0;
+}
+
+(canBind443() && portsFree([443, 8883]) ? test : test.skip)(
   "on port 443, Microsoft's clients work unmodified with only NODE_EXTRA_CA_CERTS",
   async () => {
     const dataDir = tempDir();

@@ -6,7 +6,7 @@ import * as path from "node:path";
 
 import { parseDocument } from "yaml";
 
-import { normalizeEnrollment } from "../dynamic-providers/enrollment/normalize";
+import { isPlainObject, normalizeEnrollment } from "../dynamic-providers/enrollment/normalize";
 import type { EnrollmentSpec } from "../dynamic-providers/enrollment/types";
 
 /** A symmetric key in a manifest: the name of a secret stack config value, never the key itself. */
@@ -46,12 +46,8 @@ const entryFields = new Set([
   "adopt",
 ]);
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function secretRef(value: unknown): SecretRef | undefined {
-  return isRecord(value) && typeof value.config === "string" && Object.keys(value).length === 1
+  return isPlainObject(value) && typeof value.config === "string" && Object.keys(value).length === 1
     ? { config: value.config }
     : undefined;
 }
@@ -79,7 +75,7 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
     throw new ManifestError(doc.errors.map((e) => `${name}: ${e.message.split("\n")[0]}`));
   }
   const root: unknown = doc.toJS();
-  if (!isRecord(root)) {
+  if (!isPlainObject(root)) {
     throw new ManifestError([`${name}: expected a mapping with individualEnrollments: (and optionally defaults:)`]);
   }
   const problems: string[] = [];
@@ -87,7 +83,7 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
     if (key !== "defaults" && key !== "individualEnrollments") problems.push(`${name}: unknown top-level key '${key}'`);
   }
   const defaults = root.defaults ?? {};
-  if (!isRecord(defaults)) problems.push(`${name}: defaults must be a mapping`);
+  if (!isPlainObject(defaults)) problems.push(`${name}: defaults must be a mapping`);
   const list = root.individualEnrollments ?? [];
   if (!Array.isArray(list)) {
     throw new ManifestError([...problems, `${name}: individualEnrollments must be a list`]);
@@ -97,11 +93,11 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
   const seen = new Map<string, string>();
   list.forEach((raw: unknown, index) => {
     const where = `${name}: individualEnrollments[${index}]`;
-    if (!isRecord(raw)) {
+    if (!isPlainObject(raw)) {
       problems.push(`${where}: must be a mapping`);
       return;
     }
-    const merged: Record<string, unknown> = { ...(isRecord(defaults) ? defaults : {}), ...raw };
+    const merged: Record<string, unknown> = { ...(isPlainObject(defaults) ? defaults : {}), ...raw };
     const label = `${where}${typeof raw.registrationId === "string" ? ` (${raw.registrationId})` : ""}`;
     for (const key of Object.keys(merged)) {
       if (!entryFields.has(key)) problems.push(`${label}: unknown field '${key}'`);
@@ -110,7 +106,7 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
     let keys: ManifestEntry["keys"];
     const attestation = merged.attestation;
     let specAttestation: EnrollmentSpec["attestation"] | undefined;
-    if (isRecord(attestation) && isRecord(attestation.x509)) {
+    if (isPlainObject(attestation) && isPlainObject(attestation.x509)) {
       const x509 = attestation.x509;
       const read = (field: string): string | undefined => {
         const value = x509[field];
@@ -138,7 +134,7 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
       specAttestation = {
         x509: { primaryCertificate: primary as string, ...(secondary ? { secondaryCertificate: secondary } : {}) },
       };
-    } else if (isRecord(attestation) && isRecord(attestation.symmetricKey)) {
+    } else if (isPlainObject(attestation) && isPlainObject(attestation.symmetricKey)) {
       const sym = attestation.symmetricKey;
       if (sym.primaryKey === undefined && sym.secondaryKey === undefined) {
         specAttestation = { symmetricKey: {} };

@@ -2,6 +2,7 @@
 // validated once at program start. Pure: it sees raw config strings as Pulumi stores them (objects and lists as JSON
 // text) and returns typed values or a PlatformConfigError whose every problem names the key and the reason.
 // The keys and defaults here are those declared in Pulumi.yaml (a test keeps the two equal).
+import { isPlainObject } from "../dynamic-providers/enrollment/normalize";
 
 export type Platform = "emulator" | "existing" | "azure";
 export type IotHubSku = "F1" | "S1" | "S2" | "S3" | "B1" | "B2" | "B3";
@@ -96,10 +97,6 @@ const certificateNamePattern = /^[A-Za-z0-9-._]{1,64}$/;
 const hubFields = ["name", "location", "sku", "units", "allocationWeight", "applyAllocationPolicy"] as const;
 const certificateFields = ["name", "file", "verified"] as const;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function oneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
   return (allowed as readonly string[]).includes(value);
 }
@@ -141,7 +138,7 @@ function readMappings<T>(
   const items: T[] = [];
   value.forEach((item: unknown, index) => {
     const itemKey = `${key}[${index}]`;
-    if (!isRecord(item)) {
+    if (!isPlainObject(item)) {
       problems.add(itemKey, `must be a mapping of ${fields.join(", ")}`);
       return;
     }

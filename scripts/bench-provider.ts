@@ -10,11 +10,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
+import type { Stack } from "@pulumi/pulumi/automation";
 
 import { emulatorClientOptions } from "../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
-import { projectRoot, scratchProject, scratchStack } from "./lib/pulumi-cli";
+import { projectRoot, scratchProject, scratchStack, stackStateFile } from "./lib/pulumi-cli";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -94,16 +95,22 @@ async function main(): Promise<void> {
 
   const project = scratchProject(projectRoot, "dps-bench-provider-");
   try {
-    const manifest = path.join(project.workDir, "stacks", "bench", "enrollments.yaml");
-    fs.mkdirSync(path.dirname(manifest), { recursive: true });
     const entry = (i: number): string =>
       `  - registrationId: bench-${i}\n    attestation: { symmetricKey: {} }\n    initialTwin: { tags: { fleet: bench } }`;
-    fs.writeFileSync(manifest, `individualEnrollments:\n${Array.from({ length: n }, (_, i) => entry(i)).join("\n")}\n`);
-    const stack = await scratchStack(project, "bench");
-    await stack.workspace.setAllConfig(stack.name, {
-      platform: { value: "emulator" },
-      emulatorDataDir: { value: dataDir },
-    });
+    const manifest = `individualEnrollments:\n${Array.from({ length: n }, (_, i) => entry(i)).join("\n")}\n`;
+    /** A stack of the n-entry manifest against the emulator. */
+    const benchStack = async (name: string, env: Record<string, string> = {}): Promise<Stack> => {
+      const file = path.join(project.workDir, "stacks", name, "enrollments.yaml");
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, manifest);
+      const stack = await scratchStack(project, name, env);
+      await stack.workspace.setAllConfig(stack.name, {
+        platform: { value: "emulator" },
+        emulatorDataDir: { value: dataDir },
+      });
+      return stack;
+    };
+    const stack = await benchStack("bench");
     process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
     const patterns = { cli: /bin\/pulumi (up|preview|refresh)/, provider: /dynamic-provider/ };
 
@@ -132,14 +139,7 @@ async function main(): Promise<void> {
       }),
     );
 
-    const stateFile = path.join(
-      project.backendUrl.replace("file://", ""),
-      ".pulumi",
-      "stacks",
-      "dps-enrollments",
-      "bench.json",
-    );
-    const stateBytes = fs.statSync(stateFile).size;
+    const stateBytes = fs.statSync(stackStateFile(project, stack.name)).size;
     const row = (label: string, pulumiSeconds: number, directSeconds: number, peaks: Record<string, number>): string =>
       `${label.padEnd(28)} pulumi ${pulumiSeconds.toFixed(1).padStart(6)} s   direct ${directSeconds.toFixed(1).padStart(5)} s   ratio ${(pulumiSeconds / directSeconds).toFixed(1).padStart(5)}×   peak RSS: CLI ${peaks.cli.toFixed(0)} MiB, provider ${peaks.provider.toFixed(0)} MiB`;
     console.log(`${n} enrollments, parallel ${parallel}, emulator on loopback (2-core machine)`);
@@ -152,12 +152,7 @@ async function main(): Promise<void> {
 
     // The same `up` with PULUMI_SKIP_CHECKPOINTS (state saved once, at the end): what the file backend's
     // per-step checkpoint costs. See the README on when that is safe.
-    const fast = await scratchStack(project, "bench-skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" });
-    await fast.workspace.setAllConfig(fast.name, {
-      platform: { value: "emulator" },
-      emulatorDataDir: { value: dataDir },
-    });
-    fs.cpSync(path.dirname(manifest), path.join(project.workDir, "stacks", fast.name), { recursive: true });
+    const fast = await benchStack("bench-skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" });
     const upSkip = await withPeakMemory(patterns, () => timed(() => fast.up({ parallel })));
     console.log(row("up, PULUMI_SKIP_CHECKPOINTS", upSkip.result.seconds, direct.seconds, upSkip.peaks));
     await fast.destroy({ parallel });

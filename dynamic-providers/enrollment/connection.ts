@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import type { ServiceClientOptions } from "../service-client";
+import { defaultAccessKeyName } from "./normalize";
 
 /** Stack configuration keys (project namespace) the provider reads. */
 export const configKeys = {
@@ -123,7 +124,7 @@ export async function resolveServiceTarget(
 ): Promise<ServiceClientOptions> {
   if (target.accessKey) {
     const connectionString =
-      `HostName=${target.hostName};SharedAccessKeyName=${target.accessKeyName ?? "provisioningserviceowner"};` +
+      `HostName=${target.hostName};SharedAccessKeyName=${target.accessKeyName ?? defaultAccessKeyName};` +
       `SharedAccessKey=${target.accessKey}`;
     return { connectionString, ...overrides(get, projectDir) };
   }

@@ -62,9 +62,13 @@ function keyProblem(key: string): string | undefined {
   return bytes >= 16 && bytes <= 64 ? undefined : "must be base64 of 16 to 64 bytes";
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not null, not an array): what manifests, config and inputs nest. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** The shared access policy every DPS has, with all rights. */
+export const defaultAccessKeyName = "provisioningserviceowner";
 
 export interface ServiceTarget {
   serviceHostName?: string;
@@ -98,7 +102,7 @@ export function normalizeServiceTarget(target: ServiceTarget): { target: Service
   }
   const normalized: ServiceTarget = { serviceHostName: host.toLowerCase() };
   if (key !== undefined) {
-    normalized.serviceAccessKeyName = keyName ?? "provisioningserviceowner";
+    normalized.serviceAccessKeyName = keyName ?? defaultAccessKeyName;
     normalized.serviceAccessKey = key;
   }
   return { target: normalized, failures };

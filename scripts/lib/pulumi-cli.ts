@@ -68,6 +68,17 @@ export function scratchProject(programDir: string, prefix = "dps-scratch-"): Scr
   };
 }
 
+/** Where the file backend keeps a stack's state (this project's name). */
+export function stackStateFile(project: ScratchProject, stackName: string): string {
+  return path.join(
+    project.backendUrl.replace("file://", ""),
+    ".pulumi",
+    "stacks",
+    "dps-enrollments",
+    `${stackName}.json`,
+  );
+}
+
 /** Environment for a CLI run against a scratch backend: no network, a throwaway passphrase. */
 export function scratchEnv(backendUrl: string): Record<string, string> {
   return {

@@ -5,7 +5,13 @@ import * as path from "node:path";
 
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 
-import { projectRoot, scratchProject, scratchStack, type ScratchProject } from "../../scripts/lib/pulumi-cli";
+import {
+  projectRoot,
+  scratchProject,
+  scratchStack,
+  stackStateFile,
+  type ScratchProject,
+} from "../../scripts/lib/pulumi-cli";
 import { startTestEmulator, type TestEmulator } from "./emulator";
 
 export interface FixtureStack {
@@ -37,11 +43,7 @@ export async function startFixtureStack(
     stack,
     output,
     capture: (line) => void output.push(line),
-    stateFile: () =>
-      fs.readFileSync(
-        path.join(project.backendUrl.replace("file://", ""), ".pulumi", "stacks", "dps-enrollments", `${name}.json`),
-        "utf8",
-      ),
+    stateFile: () => fs.readFileSync(stackStateFile(project, name), "utf8"),
     dispose: async () => {
       await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
       project.cleanup();

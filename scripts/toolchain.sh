@@ -168,17 +168,26 @@ dps::build_pulumi() {
   dps::log "built pulumi v$version in $((SECONDS - started)) s"
 }
 
+# The language host is keyed by its source: each checkout gets the host of its own tools/pulumi-language-nodejs,
+# so two checkouts (branches, worktrees, CI jobs) sharing the cache never swap each other's host mid-run. The engine
+# looks for bundled plugins next to the running `pulumi`, so each host directory holds a hard link of the CLI too.
+dps::host_dir() {
+  printf '%s/hosts/%s-%s' "$1" "$(dps::source_stamp)" "$2"
+}
+
 dps::build_language_host() {
-  local version="$1" dir="$2" want
-  want="$(dps::source_stamp)-$version"
-  if [ -x "$dir/bin/pulumi-language-nodejs" ] && [ "$(cat "$dir/bin/.language-host-stamp" 2>/dev/null)" = "$want" ]; then
+  local version="$1" dir="$2" host
+  host="$(dps::host_dir "$dir" "$version")/bin"
+  if [ -x "$host/pulumi-language-nodejs" ] && [ -x "$host/pulumi" ]; then
     return 0
   fi
   dps::log "building pulumi-language-nodejs from tools/pulumi-language-nodejs"
+  mkdir -p "$host"
   (cd "$DPS_ROOT/tools/pulumi-language-nodejs" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X main.version=v$version" \
-    -o "$dir/bin/pulumi-language-nodejs.tmp" .) || dps::die "go build of pulumi-language-nodejs failed"
-  mv "$dir/bin/pulumi-language-nodejs.tmp" "$dir/bin/pulumi-language-nodejs"
-  printf '%s' "$want" >"$dir/bin/.language-host-stamp"
+    -o "$host/pulumi-language-nodejs.tmp" .) || dps::die "go build of pulumi-language-nodejs failed"
+  mv "$host/pulumi-language-nodejs.tmp" "$host/pulumi-language-nodejs"
+  ln -f "$dir/bin/pulumi" "$host/pulumi.tmp" 2>/dev/null || cp "$dir/bin/pulumi" "$host/pulumi.tmp"
+  mv "$host/pulumi.tmp" "$host/pulumi"
 }
 
 dps::install_dynamic_provider_launcher() {
@@ -207,18 +216,19 @@ dps::ensure_pulumi() {
     export DPS_PULUMI_BIN
     return 0
   fi
-  local dir="$DPS_CACHE/pulumi/v$version"
+  local dir="$DPS_CACHE/pulumi/v$version" host
+  host="$(dps::host_dir "$dir" "$version")/bin"
   if ! command -v go >/dev/null 2>&1; then
-    if [ ! -x "$dir/bin/pulumi" ] || [ ! -x "$dir/bin/pulumi-language-nodejs" ]; then
+    if [ ! -x "$host/pulumi" ] || [ ! -x "$host/pulumi-language-nodejs" ]; then
       dps::die "the Pulumi CLI v$version is not installed and no Go toolchain is available to build it. Either install the CLI v$version the official way (https://www.pulumi.com/docs/iac/download-install/ , e.g. 'curl -fsSL https://get.pulumi.com | sh -s -- --version $version') or install Go (https://go.dev/dl/) and run this again: setup then builds the CLI from the Go module proxy."
     fi
   else
     dps::with_lock "pulumi-v$version" dps::build_pulumi "$version" "$dir"
     dps::with_lock "pulumi-v$version" dps::build_language_host "$version" "$dir"
   fi
-  dps::install_dynamic_provider_launcher "$dir/bin"
-  export DPS_PULUMI_BIN="$dir/bin"
-  export PATH="$dir/bin:$PATH"
+  dps::install_dynamic_provider_launcher "$host"
+  export DPS_PULUMI_BIN="$host"
+  export PATH="$host:$PATH"
 }
 
 # Environment every Pulumi invocation of this project runs with: local file state in the project, no network.

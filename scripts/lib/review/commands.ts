@@ -1,0 +1,192 @@
+// `npm run review` and `npm run deploy` as functions of their arguments and environment, so tests run exactly what
+// the command lines run, on scratch projects.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+
+import { changeSetFingerprint } from "./fingerprint";
+import { gateDecision } from "./gate";
+import { GitHub } from "./github";
+import { reviewMarker, stackSet } from "./markers";
+import { destructiveChanges } from "./model";
+import {
+  commentAuthor,
+  pullRequestNumber,
+  pullRequestOfCommit,
+  reviewedChangeSet,
+  upsertReviewComment,
+} from "./pull-request";
+import { runPulumi, cliEnv } from "./pulumi-run";
+import { renderFull, renderWithin, type RenderContext } from "./render";
+import { previewStack, reviewStacks, type ReviewEnvironment } from "./review";
+import { projectName } from "./project-files";
+
+export interface CommandIO extends ReviewEnvironment {
+  /** Standard output: the Markdown report (review) or the decision (deploy). */
+  stdout: (text: string) => void;
+}
+
+export class UsageError extends Error {}
+
+const stackNamePattern = /^[A-Za-z0-9_.-]+$/;
+
+function stacksOf(values: string[] | undefined, flag = "--stack"): string[] {
+  if (!values || values.length === 0) throw new UsageError(`give at least one ${flag} NAME`);
+  for (const stack of values) {
+    if (!stackNamePattern.test(stack)) throw new UsageError(`${flag}: '${stack}' is not a stack name`);
+  }
+  return values;
+}
+
+function github(env: NodeJS.ProcessEnv, what: string): GitHub {
+  const missing = ["GITHUB_TOKEN", "GITHUB_REPOSITORY"].filter((key) => !env[key]);
+  if (missing.length > 0) throw new UsageError(`${what} needs ${missing.join(" and ")} in the environment`);
+  return new GitHub({ token: env.GITHUB_TOKEN!, repository: env.GITHUB_REPOSITORY!, apiUrl: env.GITHUB_API_URL });
+}
+
+/** The workflow run's page, when the environment is a GitHub Actions run. */
+function runUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+  if (!server || !repo || !run) return undefined;
+  const url = `${server}/${repo}/actions/runs/${run}`;
+  return /^https:\/\/[\w.-]+(:\d+)?\/[\w.-]+\/[\w.-]+\/actions\/runs\/\d+$/.test(url) ? url : undefined;
+}
+
+/**
+ * npm run review -- --stack S [--stack S2 …] [--out FILE] [--comment] [--pr N]
+ * Exit code 0 when every preview succeeded, 1 when one failed or violated a mandatory policy (after reporting it).
+ */
+export async function reviewCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      stack: { type: "string", multiple: true },
+      out: { type: "string" },
+      comment: { type: "boolean", default: false },
+      pr: { type: "string" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const stacks = stackSet(stacksOf(values.stack));
+  const project = projectName(io.workDir);
+  // Settle the comment's target before the (long) previews, so a missing token fails fast.
+  const target = values.comment
+    ? (() => {
+        const pr = pullRequestNumber(values.pr, io.env);
+        if (pr === undefined)
+          throw new UsageError("--comment needs --pr N or a pull_request event (GITHUB_EVENT_PATH)");
+        return { pr, client: github(io.env, "--comment") };
+      })()
+    : undefined;
+  const reviews = await reviewStacks(stacks, io);
+  const context: RenderContext = {
+    project,
+    ...(io.env.GITHUB_SHA ? { commit: io.env.GITHUB_SHA.slice(0, 12) } : {}),
+    ...(runUrl(io.env) ? { runUrl: runUrl(io.env) } : {}),
+  };
+  const comment = renderWithin(reviews, context);
+  io.stdout(comment);
+  if (values.out) {
+    fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+    fs.writeFileSync(values.out, renderFull(reviews, context));
+  }
+  if (target) {
+    const author = await commentAuthor(target.client, io.env);
+    const result = await upsertReviewComment(target.client, target.pr, reviewMarker(project, stacks), comment, author);
+    io.log?.(`pull request #${target.pr}: review comment ${result.id} ${result.action}`);
+  }
+  return reviews.some((r) => r.status === "failed" || r.status === "policy-violation") ? 1 : 0;
+}
+
+function writeOutputs(file: string | undefined, outputs: Record<string, string>): void {
+  if (!file) return;
+  fs.appendFileSync(
+    file,
+    Object.entries(outputs)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(""),
+  );
+}
+
+/**
+ * npm run deploy -- --stack S [--check-only] [--pr N] [--no-plan]
+ * Previews S, and applies it only when the change set's fingerprint is the one reviewed on the pull request.
+ */
+export async function deployCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      stack: { type: "string", multiple: true },
+      "check-only": { type: "boolean", default: false },
+      pr: { type: "string" },
+      "no-plan": { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const stacks = stacksOf(values.stack);
+  if (stacks.length !== 1) throw new UsageError("deploy takes exactly one --stack");
+  const stack = stacks[0];
+  const log = io.log ?? (() => undefined);
+  const planDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-deploy-"));
+  try {
+    const { settings, review, planFile } = await previewStack(stack, io, path.join(planDir, "plan.json"));
+    if (review.status === "failed" || review.status === "policy-violation") {
+      io.stdout(`deploy of stack '${stack}' refused: its preview failed:\n  ${review.errors.join("\n  ")}\n`);
+      return 1;
+    }
+    const fingerprint = changeSetFingerprint(review);
+    const destructive = destructiveChanges(review).length > 0;
+    writeOutputs(io.env.GITHUB_OUTPUT, {
+      fingerprint,
+      destructive: String(destructive),
+      changes: String(review.changes.length),
+    });
+    log(`stack ${stack}: ${review.changes.length} change(s), destructive ${destructive}, ${fingerprint}`);
+    if (review.changes.length === 0) {
+      io.stdout(`stack '${stack}': no changes, nothing to deploy\n`);
+      return 0;
+    }
+    const client = github(io.env, "deploy");
+    const pr =
+      pullRequestNumber(values.pr, io.env) ??
+      (io.env.GITHUB_SHA ? await pullRequestOfCommit(client, io.env.GITHUB_SHA) : undefined);
+    if (pr === undefined) {
+      io.stdout(
+        `deploy of stack '${stack}' refused: ${io.env.GITHUB_SHA ? `commit ${io.env.GITHUB_SHA} belongs to no pull request in ${client.repository}` : "no pull request (give --pr N or GITHUB_SHA)"}, so no review of its changes exists\n`,
+      );
+      return 1;
+    }
+    const author = await commentAuthor(client, io.env);
+    const reviewed = await reviewedChangeSet(client, pr, author, settings.project, stack);
+    const decision = gateDecision({ stack, pr, author, current: fingerprint, reviewed });
+    io.stdout(`${decision.reason}\n`);
+    if (!decision.allowed) return 1;
+    if (values["check-only"]) return 0;
+    // The plan of the preview just compared is an extra guard: `up` refuses steps that differ from it.
+    const usePlan = !values["no-plan"] && planFile !== undefined;
+    const up = await runPulumi(
+      [
+        "up",
+        "--stack",
+        stack,
+        "--yes",
+        "--skip-preview",
+        "--non-interactive",
+        ...(usePlan ? ["--plan", planFile] : []),
+        ...settings.policyFlags,
+      ],
+      { workDir: io.workDir, env: cliEnv(stack, io.env), onOutput: io.stdout },
+    );
+    if (up.exitCode !== 0) {
+      io.stdout(`pulumi up --stack ${stack} failed (exit code ${up.exitCode})\n`);
+      return up.exitCode;
+    }
+    io.stdout(`stack '${stack}' deployed\n`);
+    return 0;
+  } finally {
+    fs.rmSync(planDir, { recursive: true, force: true });
+  }
+}

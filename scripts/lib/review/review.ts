@@ -1,0 +1,55 @@
+// The review of stacks: for each, the emulator when its platform needs one, a preview, and the model built from it.
+// The library behind `npm run review` and `npm run deploy`; tests call it with a scratch project and environment.
+import * as path from "node:path";
+
+import { ensureEmulator } from "../emulator";
+import { CertificateIndex } from "./certificates";
+import { buildStackReview, type StackReview } from "./model";
+import { readStackSettings, scanCertificateFiles, type StackSettings } from "./project-files";
+import { ensureStack, runPreview } from "./pulumi-run";
+
+export interface ReviewEnvironment {
+  /** The Pulumi project directory. */
+  workDir: string;
+  /** Environment of the CLI runs (backend, passphrase, …). */
+  env: NodeJS.ProcessEnv;
+  /** Progress messages (the CLI writes them to stderr). */
+  log?: (line: string) => void;
+}
+
+export interface StackPreview {
+  settings: StackSettings;
+  review: StackReview;
+  /** The preview's plan, when `planFile` was asked for and the preview succeeded. */
+  planFile?: string;
+}
+
+/** Previews one stack and builds its review. */
+export async function previewStack(
+  stack: string,
+  environment: ReviewEnvironment,
+  planFile?: string,
+): Promise<StackPreview> {
+  const { workDir, env } = environment;
+  const log = environment.log ?? (() => undefined);
+  const settings = readStackSettings(workDir, stack);
+  if (settings.platform === "emulator") {
+    await ensureEmulator(settings.emulatorDataDir, log);
+    // The emulator's state is disposable: a fresh checkout (a CI runner) previews against a new stack.
+    if (await ensureStack(settings, workDir, env)) log(`created stack ${stack} (platform emulator)`);
+  }
+  log(`pulumi preview --stack ${stack}`);
+  const run = await runPreview(settings, { workDir, env, planFile });
+  const certificates = new CertificateIndex(
+    scanCertificateFiles([workDir, ...(settings.manifest ? [path.dirname(settings.manifest)] : [])]),
+  );
+  const review = buildStackReview(run, certificates);
+  return { settings, review, ...(run.planFile ? { planFile: run.planFile } : {}) };
+}
+
+/** Previews the stacks one after the other (they may share an emulator and a backend lock). */
+export async function reviewStacks(stacks: readonly string[], environment: ReviewEnvironment): Promise<StackReview[]> {
+  const reviews: StackReview[] = [];
+  for (const stack of stacks) reviews.push((await previewStack(stack, environment)).review);
+  return reviews;
+}

@@ -1,0 +1,192 @@
+// Golden Markdown of the review command from real previews: the pinned CLI on a scratch project and backend, the
+// project's DpsEnrollments component against an emulator, every kind of change. `npm run review:goldens` rewrites
+// the goldens (tests/review/goldens/*.md and docs/review-example.md); read the diff by eye before committing.
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { projectRoot } from "../../scripts/lib/pulumi-cli";
+import { reviewCommand } from "../../scripts/lib/review/commands";
+import { commentBudget } from "../../scripts/lib/review/render";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-api";
+import { startReviewProject, type ReviewProject } from "../support/review-project";
+import { edgeKeys, manifests } from "./scenarios";
+
+const goldenDir = path.join(__dirname, "goldens");
+const update = process.env.DPS_UPDATE_GOLDENS === "1";
+
+let fixture: ReviewProject;
+
+/** What differs between machines and runs: temporary paths. */
+function normalize(text: string): string {
+  return text
+    .split(fixture.manifestDir)
+    .join("<manifests>")
+    .split(fixture.project.workDir)
+    .join("<program>")
+    .split(fixture.emulator.dataDir)
+    .join("<emulator-data>");
+}
+
+function expectGolden(file: string, text: string): void {
+  const actual = normalize(text);
+  if (update) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, actual);
+  }
+  expect(actual).toBe(fs.readFileSync(file, "utf8"));
+}
+
+async function review(args: string[]): Promise<{ code: number; stdout: string }> {
+  const io = fixture.io();
+  const code = await reviewCommand(args, io);
+  return { code, stdout: io.output.join("") };
+}
+
+beforeAll(async () => {
+  fixture = await startReviewProject("review-goldens");
+  const baseline = fixture.writeManifest("baseline", manifests.baseline);
+  for (const [name, yaml] of Object.entries(manifests)) fixture.writeManifest(name, yaml);
+  const prod = await fixture.stack("prod", baseline, {
+    edgePrimaryKey: { value: edgeKeys.primary, secret: true },
+    edgeSecondaryKey: { value: edgeKeys.secondary, secret: true },
+    renamedRegistrationId: { value: "legacy-device-01" },
+  });
+  const up = await prod.up();
+  expect(up.summary.resourceChanges).toEqual({ create: 7 });
+});
+
+afterAll(() => fixture?.dispose());
+
+/** Runs a review of prod with one config change, then puts the baseline config back. */
+async function reviewProd(config: Record<string, { value: string; secret?: boolean }>, args: string[] = []) {
+  const stack = await fixture.stack("prod", path.join(fixture.manifestDir, "baseline.yaml"));
+  await stack.workspace.setAllConfig("prod", config);
+  try {
+    return await review(["--stack", "prod", ...args]);
+  } finally {
+    await stack.workspace.setAllConfig("prod", {
+      manifest: { value: path.join(fixture.manifestDir, "baseline.yaml") },
+      edgePrimaryKey: { value: edgeKeys.primary, secret: true },
+      renamedRegistrationId: { value: "legacy-device-01" },
+    });
+  }
+}
+
+const manifest = (name: keyof typeof manifests) => ({
+  manifest: { value: path.join(fixture.manifestDir, `${name}.yaml`) },
+});
+
+test("create: a new stack's enrollments, every property listed, keys as secrets", async () => {
+  await fixture.stack("local", path.join(fixture.manifestDir, "baseline.yaml"), {
+    edgePrimaryKey: { value: edgeKeys.primary, secret: true },
+    edgeSecondaryKey: { value: edgeKeys.secondary, secret: true },
+    renamedRegistrationId: { value: "legacy-device-01" },
+  });
+  const { code, stdout } = await review(["--stack", "local"]);
+  expect(code).toBe(0);
+  expectGolden(path.join(goldenDir, "create.md"), stdout);
+});
+
+test("update: the twin by nested path, a certificate rotation by subject, thumbprint and expiry", async () => {
+  const { code, stdout } = await reviewProd(manifest("update"));
+  expect(code).toBe(0);
+  expectGolden(path.join(goldenDir, "update.md"), stdout);
+});
+
+test("replace: attestation type (deleted first, absent in between) and registration ID (created first)", async () => {
+  const { code, stdout } = await reviewProd({
+    ...manifest("replace"),
+    renamedRegistrationId: { value: "legacy-device-02" },
+  });
+  expect(code).toBe(0);
+  expectGolden(path.join(goldenDir, "replace.md"), stdout);
+});
+
+test("delete: listed first, and marked for approval in prod", async () => {
+  const { code, stdout } = await reviewProd(manifest("delete"));
+  expect(code).toBe(0);
+  expectGolden(path.join(goldenDir, "delete.md"), stdout);
+});
+
+test("failed preview: the program's error naming file, entry and field; no change set", async () => {
+  await fixture.stack("dev", path.join(fixture.manifestDir, "failed.yaml"), {
+    edgePrimaryKey: { value: edgeKeys.primary, secret: true },
+    edgeSecondaryKey: { value: edgeKeys.secondary, secret: true },
+  });
+  const { code, stdout } = await review(["--stack", "dev"]);
+  expect(code).toBe(1);
+  expectGolden(path.join(goldenDir, "failed.md"), stdout);
+});
+
+test("over-size change set: under the budget, with status, counts, destructive changes and policies kept", async () => {
+  const out = path.join(fixture.manifestDir, "oversize-full.md");
+  const { code, stdout } = await reviewProd(manifest("oversize"), ["--out", out]);
+  expect(code).toBe(0);
+  expectGolden(path.join(goldenDir, "oversize.md"), stdout);
+  expect(stdout.length).toBeLessThanOrEqual(commentBudget);
+  const full = fs.readFileSync(out, "utf8");
+  expect(full.length).toBeGreaterThan(commentBudget);
+  // The full report lists every enrollment with every property.
+  for (let i = 1; i <= 150; i++) expect(full).toContain(`<code>line-${String(i).padStart(3, "0")}</code>`);
+  expect(full.match(/<code>initialTwin\.properties\.desired\.speed<\/code>/g)).toHaveLength(150);
+});
+
+test("README example: several kinds of change in prod at once", async () => {
+  const { code, stdout } = await reviewProd({
+    ...manifest("mixed"),
+    renamedRegistrationId: { value: "legacy-device-02" },
+  });
+  expect(code).toBe(0);
+  expectGolden(path.join(projectRoot, "docs", "review-example.md"), stdout);
+});
+
+describe("a secret-only change", () => {
+  let github: GitHubStandIn;
+  beforeAll(async () => {
+    github = await startGitHubStandIn({
+      tokens: { "workflow-token": { login: "github-actions[bot]", installation: true } },
+    });
+  });
+  afterAll(() => github?.close());
+
+  test("reads 'changed (secret)', and no secret or hash of one reaches stdout, --out or the comment", async () => {
+    const out = path.join(fixture.manifestDir, "secret-full.md");
+    const stack = await fixture.stack("prod", path.join(fixture.manifestDir, "baseline.yaml"));
+    await stack.setConfig("edgePrimaryKey", { value: edgeKeys.rotatedPrimary, secret: true });
+    const io = fixture.io({
+      GITHUB_TOKEN: "workflow-token",
+      GITHUB_REPOSITORY: github.repository,
+      GITHUB_API_URL: github.url,
+    });
+    let code: number;
+    try {
+      code = await reviewCommand(["--stack", "prod", "--out", out, "--comment", "--pr", "12"], io);
+    } finally {
+      await stack.setConfig("edgePrimaryKey", { value: edgeKeys.primary, secret: true });
+    }
+    expect(code).toBe(0);
+    const stdout = io.output.join("");
+    expectGolden(path.join(goldenDir, "secret.md"), stdout);
+    expect(stdout).toContain("  - <code>primaryKey</code>: changed (secret)");
+    expect(stdout).not.toContain("secondaryKey");
+    const comment = github.comments.map((c) => c.body).join("\n");
+    expect(comment).toBe(stdout);
+    const texts = { stdout, out: fs.readFileSync(out, "utf8"), comment, logs: io.logs.join("\n") };
+    for (const key of [edgeKeys.primary, edgeKeys.rotatedPrimary, edgeKeys.secondary]) {
+      const bytes = Buffer.from(key, "base64");
+      const forms = [key, bytes.toString("hex"), bytes.toString("base64url")];
+      for (const algorithm of ["md5", "sha1", "sha256", "sha512"]) {
+        for (const input of [bytes, Buffer.from(key)]) {
+          const digest = createHash(algorithm).update(input).digest();
+          forms.push(digest.toString("hex"), digest.toString("base64"), digest.toString("hex").toUpperCase());
+        }
+      }
+      for (const [where, text] of Object.entries(texts)) {
+        for (const form of forms) {
+          if (text.includes(form)) throw new Error(`${where} holds a form of a secret key: ${form.slice(0, 6)}…`);
+        }
+      }
+    }
+  });
+});

@@ -4,8 +4,10 @@
 // the Go module proxy reachable from offline machines does not serve. This host implements the part of the
 // LanguageRuntime protocol that `pulumi up/preview/refresh/destroy` of an installed Node.js project needs: it starts
 // @pulumi/pulumi's own `cmd/run` entry point (the same one upstream's host starts) with the same arguments and
-// environment. Dependency installation, code generation and policy packs are left to npm and upstream's host.
-// A CLI installed the official way ships upstream's host, and scripts/toolchain.sh then never builds this one.
+// environment. It also runs plugins written in Node.js (RunPlugin), which is how the engine starts a CrossGuard policy
+// pack (`pulumi preview --policy-pack DIR`): see run_plugin.go. Dependency installation and code generation are
+// left to npm and upstream's host. A CLI installed the official way ships upstream's host, and
+// scripts/toolchain.sh then never builds this one.
 package main
 
 import (
@@ -127,7 +129,7 @@ func (h *languageHost) Run(_ context.Context, req *pulumirpc.RunRequest) (*pulum
 	if programDir == "" {
 		programDir = req.GetPwd()
 	}
-	runPath, err := resolveRunScript(nodeBin, programDir)
+	runPath, err := resolveModule(nodeBin, programDir, "@pulumi/pulumi/cmd/run")
 	if err != nil {
 		return nil, err
 	}
@@ -158,14 +160,15 @@ func (h *languageHost) Run(_ context.Context, req *pulumirpc.RunRequest) (*pulum
 	return &pulumirpc.RunResponse{}, nil
 }
 
-// resolveRunScript finds @pulumi/pulumi's cmd/run from the program's directory, as Node would.
-func resolveRunScript(nodeBin, programDir string) (string, error) {
-	cmd := exec.Command(nodeBin, "-e", "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/run'))")
+// resolveModule finds one of @pulumi/pulumi's entry points (cmd/run, cmd/run-policy-pack, …) from a program's
+// directory, as Node would.
+func resolveModule(nodeBin, programDir, module string) (string, error) {
+	cmd := exec.Command(nodeBin, "-e", "process.stdout.write(require.resolve(process.argv[1]))", module)
 	cmd.Dir = programDir
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf(
-			"could not find @pulumi/pulumi from %s; has `npm install` been run? (%v)", programDir, err)
+			"could not find %s from %s; has `npm install` been run? (%v)", module, programDir, err)
 	}
 	return string(out), nil
 }

@@ -1,0 +1,7 @@
+// The policy pack's entry point, started by the engine (`pulumi preview --policy-pack policy`). The policies live in
+// policies.ts so tests can import them without starting the PolicyPack server.
+import { PolicyPack } from "@pulumi/policy";
+
+import { enrollmentPolicies } from "./policies";
+
+new PolicyPack("dps-enrollments", { enforcementLevel: "advisory", policies: enrollmentPolicies });

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -68,7 +69,7 @@ func (h *languageHost) RunPlugin(
 	options := programOptions(req.GetInfo().GetOptions())
 	env = append(env, "PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(options.typescript))
 	if options.tsconfig != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+options.tsconfig)
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+filepath.Join(programDir, options.tsconfig))
 	}
 
 	// run-policy-pack takes `<engine-address> <program>`: the engine's arguments first, the pack's directory last.

@@ -49,8 +49,7 @@ export const certificateValidityPolicyName = "enrollment-certificate-validity";
 export function certificateValidityPolicy(now: () => number): ResourceValidationPolicy {
   return {
     name: certificateValidityPolicyName,
-    description:
-      "An X.509 enrollment's certificates (primary and secondary) are valid now and for at least expiryDays more days.",
+    description: "X.509 certificates (primary and secondary) are valid now and for at least expiryDays more days.",
     configSchema: { properties: { expiryDays: { type: "integer", minimum: 0, default: 30 } } },
     validateResource: forEnrollments((args, reader, report) => {
       const { expiryDays } = args.getConfig<CertificateValidityConfig>();
@@ -94,7 +93,7 @@ function compilePattern(pattern: string): RegExp {
 export function registrationIdPatternPolicy(): ResourceValidationPolicy {
   return {
     name: registrationIdPatternPolicyName,
-    description: "Registration IDs match the stack's pattern (a regular expression in the policy config).",
+    description: "Registration IDs match the configured pattern (a regular expression).",
     configSchema: { properties: { pattern: { type: "string", default: "^[a-z0-9][a-z0-9-]*$" } } },
     validateResource: forEnrollments((args, reader, report) => {
       const { pattern } = args.getConfig<RegistrationIdPatternConfig>();
@@ -123,8 +122,7 @@ export function initialTwinSizePolicy(): ResourceValidationPolicy {
   return {
     name: initialTwinSizePolicyName,
     description:
-      "An enrollment's initial twin stays within maxTagsBytes of tags and maxDesiredPropertiesBytes of desired " +
-      "properties (compact JSON, UTF-8; IoT Hub's limits are 8 KB and 32 KB).",
+      "Initial twins stay within maxTagsBytes of tags and maxDesiredPropertiesBytes of desired properties (JSON).",
     configSchema: {
       properties: {
         maxTagsBytes: { type: "integer", minimum: 0, default: 8192 },
@@ -167,7 +165,7 @@ function linkedHubsOfStack(resources: PolicyResource[]): string[] | undefined {
 export function linkedHubsPolicy(): StackValidationPolicy {
   return {
     name: linkedHubsPolicyName,
-    description: `Every hub in an enrollment's iotHubs is linked to the stack's DPS (stack output ${linkedHubsOutput}).`,
+    description: `Enrollments name only hubs the stack links (stack output ${linkedHubsOutput}).`,
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
       const enrollments = enrollmentsOf(args.resources);
       if (enrollments.length === 0) return;
@@ -205,9 +203,7 @@ export const createdEnabledPolicyName = "enrollment-created-enabled";
 export function createdEnabledPolicy(): StackValidationPolicy {
   return {
     name: createdEnabledPolicyName,
-    description:
-      "Enrollments are created enabled. A disabled enrollment that a preview creates or changes is reported unless " +
-      "allowDisabled lists it (policies cannot tell a create from an update).",
+    description: "Enrollments are created enabled: a disabled enrollment that a preview writes needs allowDisabled.",
     configSchema: {
       properties: { allowDisabled: { type: "array", items: { type: "string" }, default: [] } },
     },

@@ -119,24 +119,22 @@ test("prod: mandatory violations fail the preview, naming enrollment and policy;
   expect(policyLines(text)).toEqual([
     `❌ dps-enrollments@v0.1.0 (local: ${policyPack})`,
     `- [mandatory]  enrollment-certificate-validity  (${type}: prod-meter-01)`,
-    "An X.509 enrollment's certificates (primary and secondary) are valid now and for at least expiryDays more days.",
+    "X.509 certificates (primary and secondary) are valid now and for at least expiryDays more days.",
     "enrollment 'prod-meter-01': the primary certificate expires in 10 days; this stack requires at least 30 days " +
       "of validity left",
     `- [mandatory]  enrollment-created-enabled  (${type}: sensor-03)`,
-    "Enrollments are created enabled. A disabled enrollment that a preview creates or changes is reported unless " +
-      "allowDisabled lists it (policies cannot tell a create from an update).",
+    "Enrollments are created enabled: a disabled enrollment that a preview writes needs allowDisabled.",
     "enrollment 'sensor-03' would be created or updated disabled; this stack creates enrollments enabled. Policies " +
       "cannot tell a create from an update: to disable an existing enrollment on purpose, add 'sensor-03' to " +
       "allowDisabled in the policy config",
     `- [mandatory]  enrollment-hubs-linked  (${type}: sensor-03)`,
-    "Every hub in an enrollment's iotHubs is linked to the stack's DPS (stack output linkedHubHostNames).",
+    "Enrollments name only hubs the stack links (stack output linkedHubHostNames).",
     "enrollment 'sensor-03': hub #2 in iotHubs is not linked to this stack",
     `- [mandatory]  enrollment-initial-twin-size  (${type}: sensor-03)`,
-    "An enrollment's initial twin stays within maxTagsBytes of tags and maxDesiredPropertiesBytes of desired " +
-      "properties (compact JSON, UTF-8; IoT Hub's limits are 8 KB and 32 KB).",
+    "Initial twins stay within maxTagsBytes of tags and maxDesiredPropertiesBytes of desired properties (JSON).",
     "enrollment 'sensor-03': initialTwin.tags is 5011 bytes of JSON, over the limit of 4096 bytes",
     `- [mandatory]  enrollment-registration-id-pattern  (${type}: sensor-03)`,
-    "Registration IDs match the stack's pattern (a regular expression in the policy config).",
+    "Registration IDs match the configured pattern (a regular expression).",
     "enrollment 'sensor-03': the registration ID does not match the pattern ^prod-[a-z0-9-]+$",
   ]);
   // The engine's event stream (what `npm run review` reads) carries the same, per enrollment URN.
@@ -199,7 +197,7 @@ test("local: an advisory violation passes the preview with a warning", async () 
   expect(policyLines(output.join(""))).toEqual([
     `⚠️ dps-enrollments@v0.1.0 (local: ${policyPack})`,
     "- [advisory]  enrollment-certificate-validity  (pulumi-nodejs:dynamic/dps:IndividualEnrollment: prod-meter-01)",
-    "An X.509 enrollment's certificates (primary and secondary) are valid now and for at least expiryDays more days.",
+    "X.509 certificates (primary and secondary) are valid now and for at least expiryDays more days.",
     "enrollment 'prod-meter-01': the primary certificate expires in 10 days; this stack requires at least 30 days " +
       "of validity left",
   ]);

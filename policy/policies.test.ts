@@ -38,40 +38,32 @@ const options = {
   additionalSecretOutputs: [],
 };
 
+/** What resource and stack policies both get of a resource. */
+function resourceBase(name: string, props: Record<string, unknown>, type: string) {
+  return { type, props, urn: urnOf(type, name), name, opts: options, isType: () => false, asType: () => undefined };
+}
+
+const notApplicable = (reason?: string): never => {
+  throw new Error(`not applicable: ${reason}`);
+};
+
 function resourceArgs(
   name: string,
   props: Record<string, unknown>,
   config: object = {},
   type = individualEnrollmentType,
 ): ResourceValidationArgs {
+  const stackTags = new Map<string, string>();
   return {
-    type,
-    props,
-    urn: urnOf(type, name),
-    name,
-    opts: options,
-    stackTags: new Map<string, string>(),
-    isType: () => false,
-    asType: () => undefined,
+    ...resourceBase(name, props, type),
+    stackTags,
     getConfig: <T extends object>() => config as T,
-    notApplicable: (reason?: string) => {
-      throw new Error(`not applicable: ${reason}`);
-    },
+    notApplicable,
   };
 }
 
 function policyResource(name: string, props: Record<string, unknown>, type = individualEnrollmentType): PolicyResource {
-  return {
-    type,
-    props,
-    urn: urnOf(type, name),
-    name,
-    opts: options,
-    dependencies: [],
-    propertyDependencies: {},
-    isType: () => false,
-    asType: () => undefined,
-  };
+  return { ...resourceBase(name, props, type), dependencies: [], propertyDependencies: {} };
 }
 
 /** Messages a resource policy reports for one resource. */
@@ -96,9 +88,7 @@ function validateStack(
       resources,
       stackTags: new Map<string, string>(),
       getConfig: <T extends object>() => config as T,
-      notApplicable: (reason?: string) => {
-        throw new Error(`not applicable: ${reason}`);
-      },
+      notApplicable,
     },
     (message, urn) => void violations.push([urn, message]),
   );
@@ -202,6 +192,16 @@ describe("enrollment-registration-id-pattern", () => {
     expect(validate(policy, resourceArgs("prod-meter-01", checkedX509([]), config))).toEqual([]);
     expect(validate(policy, resourceArgs("x", { attestation: { x509: { primaryCertificate: "…" } } }, config))).toEqual(
       [],
+    );
+  });
+
+  test("a misspelt setting is an error naming it (the engine would pass it through and keep the default)", () => {
+    expect(() => validate(policy, resourceArgs("prod-meter-01", checkedX509([]), { patern: "^prod-" }))).toThrow(
+      "policy config enrollment-registration-id-pattern: unknown setting 'patern' (settings: pattern)",
+    );
+    const stackPolicy = linkedHubsPolicy();
+    expect(() => validateStack(stackPolicy, [], { hubs: [] })).toThrow(
+      "policy config enrollment-hubs-linked: unknown setting 'hubs' (it has no settings)",
     );
   });
 
@@ -309,24 +309,25 @@ describe("policy messages", () => {
       serviceAccessKey: Buffer.alloc(32, 0x7c).toString("base64"),
     };
     const name = "meter-secret";
-    const strict = {
-      expiryDays: 30,
-      pattern: "^prod-",
-      maxTagsBytes: 1,
-      maxDesiredPropertiesBytes: 1,
-      allowDisabled: [],
+    const strict: Record<string, object> = {
+      "enrollment-certificate-validity": { expiryDays: 30 },
+      "enrollment-registration-id-pattern": { pattern: "^prod-" },
+      "enrollment-initial-twin-size": { maxTagsBytes: 1, maxDesiredPropertiesBytes: 1 },
+      "enrollment-hubs-linked": {},
+      "enrollment-created-enabled": { allowDisabled: [] },
     };
     const messages: string[] = [];
     for (const policy of enrollmentPolicies(clock)) {
       if ("validateResource" in policy) {
-        messages.push(...validate(policy, resourceArgs(name, props, strict)));
+        messages.push(...validate(policy, resourceArgs(name, props, strict[policy.name])));
       } else if ("validateStack" in policy) {
         const stack = policyResource(
           "stack",
           { linkedHubHostNames: ["hub-1.azure-devices.net"] },
           "pulumi:pulumi:Stack",
         );
-        messages.push(...validateStack(policy, [stack, policyResource(name, props)], strict).map(([, m]) => m));
+        const resources = [stack, policyResource(name, props)];
+        messages.push(...validateStack(policy, resources, strict[policy.name]).map(([, m]) => m));
       }
     }
     // Every policy reported something, so every message was checked.

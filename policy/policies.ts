@@ -3,6 +3,7 @@
 // never a value from the props (no key, certificate, twin content or hub name).
 import type {
   Policies,
+  PolicyConfigSchema,
   PolicyResource,
   ReportViolation,
   ResourceValidationArgs,
@@ -39,6 +40,27 @@ function enrollmentsOf(resources: PolicyResource[]): { resource: PolicyResource;
   });
 }
 
+/**
+ * A policy's settings from the policy config. The engine fills in the schema's defaults and checks types, but passes
+ * unknown keys through: a misspelt setting would silently leave the default in force, so it is an error here.
+ */
+function settings<T extends object>(
+  policy: string,
+  schema: PolicyConfigSchema | undefined,
+  args: { getConfig<U extends object>(): U },
+): T {
+  const config = args.getConfig<Record<string, unknown>>();
+  const known = Object.keys(schema?.properties ?? {});
+  const unknown = Object.keys(config).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new Error(
+      `policy config ${policy}: unknown setting ${unknown.map((k) => `'${k}'`).join(", ")} ` +
+        `(${known.length > 0 ? `settings: ${known.join(", ")}` : "it has no settings"})`,
+    );
+  }
+  return config as T;
+}
+
 export interface CertificateValidityConfig {
   expiryDays: number;
 }
@@ -47,12 +69,13 @@ export const certificateValidityPolicyName = "enrollment-certificate-validity";
 
 /** X.509 certificates must be valid now and stay valid for `expiryDays` more days. */
 export function certificateValidityPolicy(now: () => number): ResourceValidationPolicy {
+  const configSchema: PolicyConfigSchema = { properties: { expiryDays: { type: "integer", minimum: 0, default: 30 } } };
   return {
     name: certificateValidityPolicyName,
     description: "X.509 certificates (primary and secondary) are valid now and for at least expiryDays more days.",
-    configSchema: { properties: { expiryDays: { type: "integer", minimum: 0, default: 30 } } },
+    configSchema,
     validateResource: forEnrollments((args, reader, report) => {
-      const { expiryDays } = args.getConfig<CertificateValidityConfig>();
+      const { expiryDays } = settings<CertificateValidityConfig>(certificateValidityPolicyName, configSchema, args);
       const nowSeconds = Math.floor(now() / 1000);
       for (const { slot, notBefore, notAfter } of reader.certificates(args.props as Props)) {
         const subject = `enrollment '${args.name}': the ${slot} certificate`;
@@ -91,12 +114,15 @@ function compilePattern(pattern: string): RegExp {
 
 /** Registration IDs follow the stack's naming pattern. */
 export function registrationIdPatternPolicy(): ResourceValidationPolicy {
+  const configSchema: PolicyConfigSchema = {
+    properties: { pattern: { type: "string", default: "^[a-z0-9][a-z0-9-]*$" } },
+  };
   return {
     name: registrationIdPatternPolicyName,
     description: "Registration IDs match the configured pattern (a regular expression).",
-    configSchema: { properties: { pattern: { type: "string", default: "^[a-z0-9][a-z0-9-]*$" } } },
+    configSchema,
     validateResource: forEnrollments((args, reader, report) => {
-      const { pattern } = args.getConfig<RegistrationIdPatternConfig>();
+      const { pattern } = settings<RegistrationIdPatternConfig>(registrationIdPatternPolicyName, configSchema, args);
       const id = reader.registrationId(args.props as Props);
       if (id !== undefined && !compilePattern(pattern).test(id)) {
         report(`enrollment '${args.name}': the registration ID does not match the pattern ${pattern}`);
@@ -119,18 +145,20 @@ export function jsonBytes(value: unknown): number {
 
 /** The initial twin fits the hub's limits (IoT Hub: 8 KB of tags, 32 KB of desired properties), or the stack's. */
 export function initialTwinSizePolicy(): ResourceValidationPolicy {
+  const configSchema: PolicyConfigSchema = {
+    properties: {
+      maxTagsBytes: { type: "integer", minimum: 0, default: 8192 },
+      maxDesiredPropertiesBytes: { type: "integer", minimum: 0, default: 32768 },
+    },
+  };
   return {
     name: initialTwinSizePolicyName,
     description:
       "Initial twins stay within maxTagsBytes of tags and maxDesiredPropertiesBytes of desired properties (JSON).",
-    configSchema: {
-      properties: {
-        maxTagsBytes: { type: "integer", minimum: 0, default: 8192 },
-        maxDesiredPropertiesBytes: { type: "integer", minimum: 0, default: 32768 },
-      },
-    },
+    configSchema,
     validateResource: forEnrollments((args, reader, report) => {
-      const { maxTagsBytes, maxDesiredPropertiesBytes } = args.getConfig<InitialTwinSizeConfig>();
+      const limits = settings<InitialTwinSizeConfig>(initialTwinSizePolicyName, configSchema, args);
+      const { maxTagsBytes, maxDesiredPropertiesBytes } = limits;
       const twin = reader.initialTwin(args.props as Props);
       if (!twin) return;
       const parts = [
@@ -167,6 +195,7 @@ export function linkedHubsPolicy(): StackValidationPolicy {
     name: linkedHubsPolicyName,
     description: `Enrollments name only hubs the stack links (stack output ${linkedHubsOutput}).`,
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+      settings(linkedHubsPolicyName, undefined, args);
       const enrollments = enrollmentsOf(args.resources);
       if (enrollments.length === 0) return;
       const stackHubs = linkedHubsOfStack(args.resources);
@@ -201,14 +230,15 @@ export const createdEnabledPolicyName = "enrollment-created-enabled";
  * enrollment carries DPS's etag.
  */
 export function createdEnabledPolicy(): StackValidationPolicy {
+  const configSchema: PolicyConfigSchema = {
+    properties: { allowDisabled: { type: "array", items: { type: "string" }, default: [] } },
+  };
   return {
     name: createdEnabledPolicyName,
     description: "Enrollments are created enabled: a disabled enrollment that a preview writes needs allowDisabled.",
-    configSchema: {
-      properties: { allowDisabled: { type: "array", items: { type: "string" }, default: [] } },
-    },
+    configSchema,
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-      const { allowDisabled } = args.getConfig<CreatedEnabledConfig>();
+      const { allowDisabled } = settings<CreatedEnabledConfig>(createdEnabledPolicyName, configSchema, args);
       for (const { resource, reader } of enrollmentsOf(args.resources)) {
         const props = resource.props as Props;
         if (reader.enabled(props) || reader.heldByDps(props)) continue;

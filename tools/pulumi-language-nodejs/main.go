@@ -213,7 +213,27 @@ func (h *languageHost) arguments(req *pulumirpc.RunRequest, runPath string) []st
 }
 
 func (h *languageHost) environment(req *pulumirpc.RunRequest) ([]string, error) {
-	config := req.GetConfig()
+	configEnv, err := configEnvironment(req.GetConfig(), req.GetConfigSecretKeys())
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(), configEnv...)
+	return append(env, optionsEnvironment(req.GetInfo())...), nil
+}
+
+// optionsEnvironment: Pulumi.yaml's (or PulumiPolicy.yaml's) `runtime.options` as @pulumi/pulumi reads them.
+func optionsEnvironment(info *pulumirpc.ProgramInfo) []string {
+	options := programOptions(info.GetOptions())
+	env := []string{fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", options.typescript)}
+	if options.tsconfig != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+filepath.Join(info.GetProgramDirectory(), options.tsconfig))
+	}
+	return env
+}
+
+// configEnvironment: the stack configuration as @pulumi/pulumi reads it, PULUMI_CONFIG (a JSON object) and
+// PULUMI_CONFIG_SECRET_KEYS (a JSON array).
+func configEnvironment(config map[string]string, secretKeys []string) ([]string, error) {
 	if config == nil {
 		config = map[string]string{}
 	}
@@ -221,7 +241,6 @@ func (h *languageHost) environment(req *pulumirpc.RunRequest) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("serializing configuration: %w", err)
 	}
-	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
 		secretKeys = []string{}
 	}
@@ -229,17 +248,7 @@ func (h *languageHost) environment(req *pulumirpc.RunRequest) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("serializing secret configuration keys: %w", err)
 	}
-
-	env := append(os.Environ(),
-		"PULUMI_CONFIG="+string(configJSON),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON),
-	)
-	options := programOptions(req.GetInfo().GetOptions())
-	env = append(env, fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", options.typescript))
-	if options.tsconfig != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+filepath.Join(req.GetInfo().GetProgramDirectory(), options.tsconfig))
-	}
-	return env, nil
+	return []string{"PULUMI_CONFIG=" + string(configJSON), "PULUMI_CONFIG_SECRET_KEYS=" + string(secretKeysJSON)}, nil
 }
 
 type nodeOptions struct {

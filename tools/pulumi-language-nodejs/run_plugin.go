@@ -6,11 +6,9 @@ package main
 // configuration, which the pack receives as PULUMI_CONFIG / PULUMI_NODEJS_STACK … before it starts.
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -65,12 +63,7 @@ func (h *languageHost) RunPlugin(
 	}
 
 	// The engine passes the whole environment the plugin should see (its own plus per-pack additions).
-	env := append([]string{}, req.GetEnv()...)
-	options := programOptions(req.GetInfo().GetOptions())
-	env = append(env, "PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(options.typescript))
-	if options.tsconfig != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+filepath.Join(programDir, options.tsconfig))
-	}
+	env := append(append([]string{}, req.GetEnv()...), optionsEnvironment(req.GetInfo())...)
 
 	// run-policy-pack takes `<engine-address> <program>`: the engine's arguments first, the pack's directory last.
 	// Other plugins take the directory first (cmd/run-plugin).
@@ -163,20 +156,11 @@ func appendStackEnv(env []string, config *pulumirpc.AnalyzerStackConfigureReques
 	add("PULUMI_NODEJS_STACK", config.GetStack())
 	add("PULUMI_NODEJS_DRY_RUN", strconv.FormatBool(config.GetDryRun()))
 	if config.GetConfig() != nil {
-		configJSON, err := json.Marshal(config.GetConfig())
+		configEnv, err := configEnvironment(config.GetConfig(), config.GetConfigSecretKeys())
 		if err != nil {
-			return nil, fmt.Errorf("serializing the stack configuration for the policy pack: %w", err)
+			return nil, err
 		}
-		add("PULUMI_CONFIG", string(configJSON))
-		secretKeys := config.GetConfigSecretKeys()
-		if secretKeys == nil {
-			secretKeys = []string{}
-		}
-		keysJSON, err := json.Marshal(secretKeys)
-		if err != nil {
-			return nil, fmt.Errorf("serializing the secret configuration keys for the policy pack: %w", err)
-		}
-		add("PULUMI_CONFIG_SECRET_KEYS", string(keysJSON))
+		env = append(env, configEnv...)
 	}
 	return env, nil
 }

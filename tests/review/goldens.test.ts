@@ -141,6 +141,36 @@ test("README example: several kinds of change in prod at once", async () => {
   expectGolden(path.join(projectRoot, "docs", "review-example.md"), stdout);
 });
 
+test("policy violation: a mandatory finding fails the preview; advisory ones are listed beside it", async () => {
+  // The project's pack, with a configuration of this test's own for prod (the project's prod.json would also refuse
+  // every registration ID outside prod-…).
+  const pack = path.join(fixture.project.workDir, "policy");
+  const providers = path.join(fixture.project.workDir, "dynamic-providers");
+  fs.cpSync(path.join(projectRoot, "policy"), pack, { recursive: true });
+  // The pack reads enrollments with the provider's own code (../dynamic-providers).
+  fs.symlinkSync(path.join(projectRoot, "dynamic-providers"), providers, "dir");
+  fs.rmSync(path.join(pack, "config"), { recursive: true });
+  fs.mkdirSync(path.join(pack, "config"));
+  fs.writeFileSync(
+    path.join(pack, "config", "prod.json"),
+    JSON.stringify({
+      "enrollment-certificate-validity": { enforcementLevel: "mandatory", expiryDays: 30 },
+      "enrollment-registration-id-pattern": { enforcementLevel: "advisory", pattern: "^[a-z]+-[0-9]+$" },
+      "enrollment-initial-twin-size": { enforcementLevel: "advisory" },
+      "enrollment-hubs-linked": { enforcementLevel: "mandatory" },
+      "enrollment-created-enabled": { enforcementLevel: "mandatory" },
+    }),
+  );
+  try {
+    const { code, stdout } = await reviewProd(manifest("policy"));
+    expect(code).toBe(1);
+    expectGolden(path.join(goldenDir, "policy.md"), stdout);
+  } finally {
+    fs.rmSync(pack, { recursive: true, force: true });
+    fs.rmSync(providers, { force: true });
+  }
+});
+
 describe("a secret-only change", () => {
   let github: GitHubStandIn;
   beforeAll(async () => {

@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
 import { CertificateIndex } from "./certificates";
 import type { EngineEvent, EventResourceState } from "./events";
 import { buildStackReview, messageOf, propertyChanges, type PreviewOutcome } from "./model";
@@ -202,7 +205,7 @@ describe("buildStackReview", () => {
           }),
         ),
       ]),
-      new CertificateIndex([newInfo]),
+      { certificates: new CertificateIndex([newInfo]) },
     );
     expect(review.changes[0].properties.map((p) => [p.path, p.before, p.after])).toEqual([
       [
@@ -211,6 +214,64 @@ describe("buildStackReview", () => {
         { kind: "certificate", thumbprint: "BB".repeat(20), info: newInfo },
       ],
       ["secondaryCertificate", { kind: "absent" }, { kind: "certificate", thumbprint: "CC".repeat(20) }],
+    ]);
+  });
+
+  test("certificate text (raw inputs before the provider's check) shows as its details, never as text", () => {
+    const pem = fs.readFileSync(
+      path.join(__dirname, "..", "..", "..", "tests", "fixtures", "review-certs", "cam-01.pem"),
+      "utf8",
+    );
+    const der = pem.replace(/-----[^-]+-----|\s/g, "");
+    const review = buildStackReview(
+      outcome([
+        step(
+          "create",
+          "cam-01",
+          undefined,
+          state("cam-01", { attestation: { x509: { primaryCertificate: pem, secondaryCertificate: der } } }),
+        ),
+      ]),
+    );
+    const info = {
+      subject: "CN=cam-01",
+      sha1Thumbprint: "1EB2C956FC4AE4BBC5D72523D655696D74BC1D26",
+      notAfter: "2036-11-27T02:19:20.000Z",
+    };
+    expect(review.changes[0].properties.map((p) => [p.path, p.after])).toEqual([
+      ["attestation.x509.primaryCertificate", { kind: "certificate", thumbprint: info.sha1Thumbprint, info }],
+      ["attestation.x509.secondaryCertificate", { kind: "certificate", thumbprint: info.sha1Thumbprint, info }],
+    ]);
+    expect(review.changes[0].enrollment).toEqual({ registrationId: "cam-01", attestation: "x509" });
+  });
+
+  test("inputs a provider derives from others are left out", () => {
+    const review = buildStackReview(
+      outcome([
+        step(
+          "update",
+          "cam-01",
+          state("cam-01", { ...base, certificateValidity: [[1, 2]], enabled: false }),
+          state("cam-01", { ...base, certificateValidity: [[1, 3]] }),
+        ),
+      ]),
+      { derivedInputs: new Map([[type, new Set(["certificateValidity"])]]) },
+    );
+    expect(review.changes[0].properties.map((p) => p.path)).toEqual(["enabled"]);
+  });
+
+  test("what plugins and programs wrote to stderr counts only when the preview failed", () => {
+    const events: EngineEvent[] = [
+      { diagnosticEvent: { severity: "info#err", message: "TSError: ⨯ Unable to compile TypeScript:\n" } },
+      { diagnosticEvent: { severity: "info#err", message: "enrollments.ts(10,37): error TS2307\n" } },
+    ];
+    expect(buildStackReview(outcome(events)).errors).toEqual([]);
+    const failed = buildStackReview(
+      outcome(events, { exitCode: 255, stderr: "error: policy pack not started: could not read policy pack port\n" }),
+    );
+    expect(failed.errors).toEqual([
+      "TSError: ⨯ Unable to compile TypeScript:\nenrollments.ts(10,37): error TS2307",
+      "policy pack not started: could not read policy pack port",
     ]);
   });
 

@@ -2,7 +2,13 @@
 // changed property old → new (computed from old and new inputs, since dynamic providers report no property diff),
 // policy findings and the program's errors and warnings. Pure: the I/O is in preview-run.ts.
 import { canonical } from "../../../dynamic-providers/enrollment/diff";
-import { CertificateIndex, certificateInfosIn, certificateReference, type CertificateInfo } from "./certificates";
+import {
+  CertificateIndex,
+  certificateInfosIn,
+  certificateReference,
+  certificatesInFile,
+  type CertificateInfo,
+} from "./certificates";
 import type { EngineEvent, EventResourceState, PlanInputChanges, StepMetadata } from "./events";
 import { stripAnsi } from "./text";
 import { containsSecret, flattenProperties, isUnknown, type Leaf } from "./values";
@@ -142,15 +148,20 @@ function attestationOf(state: EventResourceState | null | undefined): string | u
   return undefined;
 }
 
+/**
+ * Registration ID and attestation of an enrollment, read generically from its properties. Raw X.509 inputs (before
+ * the provider's check) may hold no registration ID: it is the certificate's CN, and the resource's name.
+ */
 function identity(
   old: EventResourceState | null | undefined,
   next: EventResourceState | null | undefined,
+  name: string,
 ): EnrollmentIdentity | undefined {
   const before = stringProperty(old, "registrationId");
   const after = stringProperty(next, "registrationId");
-  const registrationId = after ?? before;
-  if (registrationId === undefined) return undefined;
   const attestation = attestationOf(next) ?? attestationOf(old);
+  const registrationId = after ?? before ?? (attestation !== undefined ? name : undefined);
+  if (registrationId === undefined) return undefined;
   const previousAttestation = attestationOf(old);
   return {
     registrationId,
@@ -162,6 +173,14 @@ function identity(
   };
 }
 
+function certificateText(value: unknown): CertificateInfo | undefined {
+  if (typeof value !== "string" || value.length < 200) return undefined;
+  const pem = value.includes("-----BEGIN CERTIFICATE-----");
+  if (!pem && !/^[A-Za-z0-9+/=\s]+$/.test(value)) return undefined;
+  const found = certificatesInFile(pem ? Buffer.from(value) : Buffer.from(value, "base64"));
+  return found.length === 1 ? found[0] : undefined;
+}
+
 function view(leaf: Leaf | undefined, certificates: CertificateIndex): ValueView {
   if (leaf === undefined) return { kind: "absent" };
   if (containsSecret(leaf.value)) return { kind: "secret" };
@@ -171,6 +190,9 @@ function view(leaf: Leaf | undefined, certificates: CertificateIndex): ValueView
     const info = certificates.get(thumbprint);
     return info ? { kind: "certificate", thumbprint, info } : { kind: "certificate", thumbprint };
   }
+  // Certificate text (PEM or base64 DER), as inputs hold it before the provider's check: never shown as text.
+  const text = certificateText(leaf.value);
+  if (text) return { kind: "certificate", thumbprint: text.sha1Thumbprint, info: text };
   return { kind: "value", json: canonical(leaf.value) };
 }
 
@@ -234,6 +256,7 @@ function resourceChange(
   steps: UrnSteps,
   planChanges: PlanInputChanges | undefined,
   certificates: CertificateIndex,
+  derivedInputs: ReadonlyMap<string, ReadonlySet<string>> | undefined,
 ): ResourceChange {
   const main =
     steps.metadata.get(op) ??
@@ -248,7 +271,8 @@ function resourceChange(
   const index = certificates.with(certificateInfosIn(old?.outputs));
   const deleteIndex = steps.ops.indexOf("delete-replaced");
   const createIndex = steps.ops.indexOf("create-replacement");
-  const enrollment = identity(old, next);
+  const enrollment = identity(old, next, urnName(urn));
+  const derived = derivedInputs?.get(main.type);
   return {
     op,
     urn,
@@ -258,7 +282,7 @@ function resourceChange(
     properties:
       op === "delete"
         ? []
-        : propertyChanges(old?.inputs, next?.inputs, {
+        : propertyChanges(withoutDerived(old?.inputs, derived), withoutDerived(next?.inputs, derived), {
             engineChanged: planChanges ? (planChanges.get(urn) ?? new Set()) : undefined,
             replaceReasons,
             certificates: index,
@@ -291,12 +315,33 @@ export function messageOf(text: string): string {
   return lines.join("\n").replace(/\s+$/, "");
 }
 
-export function buildStackReview(outcome: PreviewOutcome, certificates = new CertificateIndex()): StackReview {
+export interface ReviewOptions {
+  /** Certificates by thumbprint, for the new side of a change (the old side's are in its outputs). */
+  certificates?: CertificateIndex;
+  /**
+   * Per resource type, inputs a provider derives from other inputs (e.g. the enrollment's certificate validity):
+   * left out of the review and the fingerprint, since the inputs they come from are there.
+   */
+  derivedInputs?: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+function withoutDerived(
+  inputs: Record<string, unknown> | null | undefined,
+  derived: ReadonlySet<string> | undefined,
+): Record<string, unknown> | undefined {
+  if (!inputs || !derived) return inputs ?? undefined;
+  return Object.fromEntries(Object.entries(inputs).filter(([key]) => !derived.has(key)));
+}
+
+export function buildStackReview(outcome: PreviewOutcome, options: ReviewOptions = {}): StackReview {
+  const certificates = options.certificates ?? new CertificateIndex();
   const byUrn = new Map<string, UrnSteps>();
   const customUrns = new Set<string>();
   const names = new Map<string, string>();
   const errors: string[] = [];
   const warnings: string[] = [];
+  // What programs and plugins wrote to stderr: the cause when a policy pack or the program fails to start.
+  const stderrMessages: string[] = [];
   const policies: PolicyFinding[] = [];
   const packs = new Map<string, { version: string; resources: Set<string>; policies: Set<string> }>();
 
@@ -308,7 +353,7 @@ export function buildStackReview(outcome: PreviewOutcome, certificates = new Cer
       steps.metadata.set(metadata.op, metadata);
       byUrn.set(metadata.urn, steps);
       if (metadata.new?.custom || metadata.old?.custom) customUrns.add(metadata.urn);
-      const id = identity(metadata.old, metadata.new);
+      const id = identity(metadata.old, metadata.new, urnName(metadata.urn));
       names.set(metadata.urn, id?.registrationId ?? urnName(metadata.urn));
     }
     const diagnostic = event.diagnosticEvent;
@@ -318,6 +363,10 @@ export function buildStackReview(outcome: PreviewOutcome, certificates = new Cer
       const line = where ? `${names.get(where) ?? urnName(where)}: ${text}` : text;
       const list = diagnostic.severity === "error" ? errors : warnings;
       if (text !== "" && !list.includes(line)) list.push(line);
+    }
+    if (diagnostic && !diagnostic.ephemeral && diagnostic.severity === "info#err") {
+      const text = messageOf(diagnostic.message);
+      if (text !== "") stderrMessages.push(text);
     }
     const policy = event.policyEvent;
     if (policy) {
@@ -346,6 +395,7 @@ export function buildStackReview(outcome: PreviewOutcome, certificates = new Cer
 
   // Errors that happened before the engine ran (no such stack, no passphrase) reach only the CLI's own output.
   if (outcome.exitCode !== 0) {
+    if (stderrMessages.length > 0) errors.push(stderrMessages.join("\n"));
     for (const line of stripAnsi(outcome.stderr).split("\n")) {
       const match = /^error: (.+)$/.exec(line.trim());
       if (match && !errors.some((e) => e.includes(match[1]))) errors.push(match[1]);
@@ -360,7 +410,9 @@ export function buildStackReview(outcome: PreviewOutcome, certificates = new Cer
     const op = classify(steps.ops);
     if (op === undefined) continue;
     counts[op]++;
-    if (op !== "unchanged") changes.push(resourceChange(urn, op, steps, outcome.planChanges, certificates));
+    if (op !== "unchanged") {
+      changes.push(resourceChange(urn, op, steps, outcome.planChanges, certificates, options.derivedInputs));
+    }
   }
   changes.sort((a, b) => displayName(a).localeCompare(displayName(b)) || a.urn.localeCompare(b.urn));
   for (const finding of policies) {

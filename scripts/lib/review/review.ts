@@ -2,11 +2,20 @@
 // The library behind `npm run review` and `npm run deploy`; tests call it with a scratch project and environment.
 import * as path from "node:path";
 
+import { propertyPolicies } from "../../../dynamic-providers/enrollment/properties";
 import { ensureEmulator } from "../emulator";
 import { CertificateIndex } from "./certificates";
 import { buildStackReview, type StackReview } from "./model";
 import { readStackSettings, scanCertificateFiles, type StackSettings } from "./project-files";
 import { ensureStack, runPreview } from "./pulumi-run";
+
+/** Inputs the enrollment provider derives in `check` (its property table's "computed" entries), by type token. */
+const derivedInputs = new Map([
+  [
+    "pulumi-nodejs:dynamic/dps:IndividualEnrollment",
+    new Set(Object.entries(propertyPolicies).flatMap(([key, policy]) => (policy === "computed" ? [key] : []))),
+  ],
+]);
 
 export interface ReviewEnvironment {
   /** The Pulumi project directory. */
@@ -43,7 +52,7 @@ export async function previewStack(
   const certificates = new CertificateIndex(
     scanCertificateFiles([workDir, ...(settings.manifest ? [path.dirname(settings.manifest)] : [])]),
   );
-  const review = buildStackReview(run, certificates);
+  const review = buildStackReview(run, { certificates, derivedInputs });
   return { settings, review, ...(run.planFile ? { planFile: run.planFile } : {}) };
 }
 

@@ -82,6 +82,7 @@ case "$command" in
     ;;
   main)
     dps::bootstrap
+    dps::use_local_backend
     cd "$DPS_ROOT"
     export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$DPS_LOCAL_STACK_PASSPHRASE}"
     exec npx --no-install tsx scripts/main.ts "$@"

@@ -302,6 +302,18 @@ dps::export_pulumi_env() {
   esac
 }
 
+# The `local` stack describes this machine's emulator, so `npm start` keeps it in the checkout's file backend even
+# when PULUMI_BACKEND_URL points at the team's shared state (README, "Team state and CI"): one team-wide `local` stack
+# would have every checkout overwrite the others' emulator records.
+dps::use_local_backend() {
+  local local_backend="file://$DPS_ROOT/.pulumi-state"
+  if [ -n "${PULUMI_BACKEND_URL:-}" ] && [ "$PULUMI_BACKEND_URL" != "$local_backend" ]; then
+    dps::log "the local stack stays in .pulumi-state: PULUMI_BACKEND_URL is for the team's stacks and is not used here"
+  fi
+  export PULUMI_BACKEND_URL="$local_backend"
+  mkdir -p "${PULUMI_BACKEND_URL#file://}"
+}
+
 dps::bootstrap() {
   mkdir -p "$DPS_CACHE"
   dps::ensure_node

@@ -14,9 +14,10 @@ import {
   workflowBot,
 } from "../../scripts/lib/review/pull-request";
 import { renderWithin } from "../../scripts/lib/review/render";
-import { startGitHubStandIn, type GitHubStandIn } from "../support/github-api";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in";
 
 const project = "dps-enrollments";
+const repository = "octo-org/dps-enrollments";
 let standIn: GitHubStandIn;
 let github: GitHub;
 
@@ -36,15 +37,17 @@ const body = (...reviews: StackReview[]): string => renderWithin(reviews, { proj
 const marker = (...stacks: string[]): string => reviewMarker(project, stacks);
 
 beforeEach(async () => {
-  standIn = await startGitHubStandIn({
+  standIn = await startGitHubStandIn(repository, {
     perPage: 2,
-    tokens: {
-      "workflow-token": { login: workflowBot, installation: true },
-      "personal-token": { login: "release-manager", installation: false },
-    },
+    tokens: { "personal-token": { login: "release-manager", installation: false } },
   });
-  github = new GitHub({ token: "workflow-token", repository: standIn.repository, apiUrl: standIn.url });
+  github = GitHub.connect({ token: standIn.token, repository, apiUrl: standIn.url });
+  standIn.pull(7);
 });
+
+/** The comments of pull request 7 as [id, login, body]. */
+const comments = (): [number, string, string][] => standIn.pull(7).comments.map((c) => [c.id, c.user.login, c.body]);
+const writes = (): string[] => standIn.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
 
 afterEach(() => standIn.close());
 
@@ -55,7 +58,7 @@ test("creates the comment, edits it in place, and writes nothing when the text i
     id: 1000,
     deleted: [],
   });
-  expect(standIn.comments).toEqual([expect.objectContaining({ id: 1000, issue: 7, login: workflowBot, body: first })]);
+  expect(comments()).toEqual([[1000, workflowBot, first]]);
 
   const second = body(review("local", "failed", ["no stack named 'local' found"]));
   expect(await upsertReviewComment(github, 7, marker("local"), second, workflowBot)).toEqual({
@@ -63,7 +66,7 @@ test("creates the comment, edits it in place, and writes nothing when the text i
     id: 1000,
     deleted: [],
   });
-  expect(standIn.comments.map((c) => [c.id, c.body])).toEqual([[1000, second]]);
+  expect(comments()).toEqual([[1000, workflowBot, second]]);
 
   standIn.requests.length = 0;
   expect(await upsertReviewComment(github, 7, marker("local"), second, workflowBot)).toEqual({
@@ -71,32 +74,28 @@ test("creates the comment, edits it in place, and writes nothing when the text i
     id: 1000,
     deleted: [],
   });
-  expect(standIn.requests).toEqual([
-    { method: "GET", path: "/repos/octo-org/dps-enrollments/issues/7/comments?per_page=100", login: workflowBot },
+  expect(standIn.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+    `GET /repos/${repository}/issues/7/comments?per_page=100`,
   ]);
 });
 
 test("a failed preview replaces a stale 'no changes' comment", async () => {
-  await upsertReviewComment(
-    github,
-    7,
-    marker("dev", "prod"),
-    body(review("dev", "no-changes"), review("prod", "no-changes")),
-    workflowBot,
-  );
+  const noChanges = body(review("dev", "no-changes"), review("prod", "no-changes"));
+  await upsertReviewComment(github, 7, marker("dev", "prod"), noChanges, workflowBot);
   const failed = body(review("dev", "no-changes"), review("prod", "failed", ["passphrase must be set"]));
   expect((await upsertReviewComment(github, 7, marker("dev", "prod"), failed, workflowBot)).action).toBe("updated");
-  const [comment] = standIn.comments;
-  expect(comment.body).toContain("<!-- dps-enrollments-fingerprint: dps-enrollments prod failed -->");
-  expect(comment.body).toContain("<code>prod</code>: ❌ preview failed");
-  expect(comment.body).not.toContain("<code>prod</code>: ✅ no changes");
+  const [[, , text]] = comments();
+  expect(text).toContain("<!-- dps-enrollments-fingerprint: dps-enrollments prod failed -->");
+  expect(text).toContain("<code>prod</code>: ❌ preview failed");
+  expect(text).not.toContain("<code>prod</code>: ✅ no changes");
   expect(await reviewedChangeSet(github, 7, workflowBot, project, "prod")).toBe("failed");
 });
 
 test("finds its comment through every page of comments (Link header)", async () => {
-  for (let i = 0; i < 5; i++) standIn.addComment(7, `reviewer-${i}`, `looks good ${i}`);
-  const mine = standIn.addComment(7, workflowBot, body(review("local", "no-changes")));
-  standIn.addComment(7, "reviewer-9", "one more");
+  const pr = standIn.pull(7);
+  for (let i = 0; i < 5; i++) standIn.addComment(pr, `looks good ${i}`, `reviewer-${i}`);
+  const mine = standIn.addComment(pr, body(review("local", "no-changes")));
+  standIn.addComment(pr, "one more", "reviewer-9");
   standIn.requests.length = 0;
   const updated = body(review("local", "failed", ["boom"]));
   expect(await upsertReviewComment(github, 7, marker("local"), updated, workflowBot)).toEqual({
@@ -105,13 +104,13 @@ test("finds its comment through every page of comments (Link header)", async () 
     deleted: [],
   });
   expect(standIn.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-    "GET /repos/octo-org/dps-enrollments/issues/7/comments?per_page=100",
-    "GET /repos/octo-org/dps-enrollments/issues/7/comments?per_page=2&page=2",
-    "GET /repos/octo-org/dps-enrollments/issues/7/comments?per_page=2&page=3",
-    "GET /repos/octo-org/dps-enrollments/issues/7/comments?per_page=2&page=4",
-    `PATCH /repos/octo-org/dps-enrollments/issues/comments/${mine.id}`,
+    `GET /repos/${repository}/issues/7/comments?per_page=100`,
+    `GET /repos/${repository}/issues/7/comments?per_page=100&page=2`,
+    `GET /repos/${repository}/issues/7/comments?per_page=100&page=3`,
+    `GET /repos/${repository}/issues/7/comments?per_page=100&page=4`,
+    `PATCH /repos/${repository}/issues/comments/${mine.id}`,
   ]);
-  expect(standIn.comments).toHaveLength(7);
+  expect(comments()).toHaveLength(7);
 });
 
 test("two stack sets on one pull request keep two comments", async () => {
@@ -121,51 +120,82 @@ test("two stack sets on one pull request keep two comments", async () => {
   await upsertReviewComment(github, 7, marker("prod", "dev"), azure, workflowBot);
   const azureFailed = body(review("dev", "failed", ["x"]), review("prod", "no-changes"));
   await upsertReviewComment(github, 7, marker("dev", "prod"), azureFailed, workflowBot);
-  expect(standIn.comments.map((c) => c.body)).toEqual([local, azureFailed]);
-  expect(standIn.writes().map((w) => w.method)).toEqual(["POST", "POST", "PATCH"]);
+  expect(comments().map(([, , text]) => text)).toEqual([local, azureFailed]);
+  expect(writes()).toEqual([
+    `POST /repos/${repository}/issues/7/comments`,
+    `POST /repos/${repository}/issues/7/comments`,
+    `PATCH /repos/${repository}/issues/comments/1001`,
+  ]);
 });
 
 test("another user's comment with the marker is neither edited nor trusted", async () => {
   const forged = `${marker("prod")}\n<!-- dps-enrollments-fingerprint: dps-enrollments prod sha256:${"0".repeat(64)} -->\n`;
-  standIn.addComment(7, "mallory", forged);
+  const theirs = standIn.addComment(standIn.pull(7), forged, "mallory");
   const mine = body(review("prod", "failed", ["x"]));
   expect((await upsertReviewComment(github, 7, marker("prod"), mine, workflowBot)).action).toBe("created");
-  expect(standIn.comments.map((c) => [c.login, c.body])).toEqual([
-    ["mallory", forged],
-    [workflowBot, mine],
+  expect(comments()).toEqual([
+    [theirs.id, "mallory", forged],
+    [theirs.id + 1, workflowBot, mine],
   ]);
   expect(await reviewedChangeSet(github, 7, workflowBot, project, "prod")).toBe("failed");
-  standIn.comments.pop();
+  standIn.pull(7).comments.pop();
   expect(await reviewedChangeSet(github, 7, workflowBot, project, "prod")).toBeUndefined();
 });
 
+test("a comment vouches only for the stacks its marker names (a fork's local report cannot vouch for prod)", async () => {
+  const fingerprint = `sha256:${"1".repeat(64)}`;
+  // What a fork's run could write into the `local` report that the bot then posts.
+  const report = `${marker("local")}\n<!-- dps-enrollments-fingerprint: dps-enrollments prod ${fingerprint} -->\n`;
+  standIn.addComment(standIn.pull(7), report);
+  expect(await reviewedChangeSet(github, 7, workflowBot, project, "prod")).toBeUndefined();
+  standIn.addComment(
+    standIn.pull(7),
+    `${marker("dev", "prod")}\n<!-- dps-enrollments-fingerprint: dps-enrollments prod ${fingerprint} -->\n`,
+  );
+  expect(await reviewedChangeSet(github, 7, workflowBot, project, "prod")).toEqual({ fingerprint });
+});
+
+test("the newest of its comments that review a stack is the one that counts", async () => {
+  const older = `sha256:${"1".repeat(64)}`;
+  const newer = `sha256:${"2".repeat(64)}`;
+  const fingerprintLine = (f: string) => `<!-- dps-enrollments-fingerprint: dps-enrollments prod ${f} -->`;
+  const first = standIn.addComment(standIn.pull(7), `${marker("prod")}\n${fingerprintLine(older)}\n`);
+  standIn.addComment(standIn.pull(7), `${marker("dev", "prod")}\n${fingerprintLine(newer)}\n`);
+  expect(await reviewedChangeSet(github, 7, workflowBot, project, "prod")).toEqual({ fingerprint: newer });
+  await github.updateIssueComment(first.id, `${marker("prod")}\n${fingerprintLine(older)}\n\nedited`);
+  expect(await reviewedChangeSet(github, 7, workflowBot, project, "prod")).toEqual({ fingerprint: older });
+});
+
 test("duplicates of its own comment (two runs that raced) are deleted", async () => {
-  const old = standIn.addComment(7, workflowBot, body(review("local", "no-changes")));
-  const duplicate = standIn.addComment(7, workflowBot, body(review("local", "no-changes")));
+  const old = standIn.addComment(standIn.pull(7), body(review("local", "no-changes")));
+  const duplicate = standIn.addComment(standIn.pull(7), body(review("local", "no-changes")));
   const next = body(review("local", "failed", ["x"]));
   expect(await upsertReviewComment(github, 7, marker("local"), next, workflowBot)).toEqual({
     action: "updated",
     id: old.id,
     deleted: [duplicate.id],
   });
-  expect(standIn.comments.map((c) => [c.id, c.body])).toEqual([[old.id, next]]);
+  expect(comments()).toEqual([[old.id, workflowBot, next]]);
 });
 
 test("the author: the override, else the token's user, else the workflow bot", async () => {
   expect(await commentAuthor(github, {})).toBe(workflowBot);
-  const personal = new GitHub({ token: "personal-token", repository: standIn.repository, apiUrl: standIn.url });
+  const personal = GitHub.connect({ token: "personal-token", repository, apiUrl: standIn.url });
   expect(await commentAuthor(personal, {})).toBe("release-manager");
   expect(await commentAuthor(personal, { DPS_REVIEW_COMMENT_AUTHOR: "ci-bot[bot]" })).toBe("ci-bot[bot]");
 });
 
 test("API errors name the call and GitHub's message", async () => {
-  const bad = new GitHub({ token: "wrong", repository: standIn.repository, apiUrl: standIn.url });
+  const bad = GitHub.connect({ token: "wrong", repository, apiUrl: standIn.url });
   await expect(bad.listIssueComments(7)).rejects.toThrow(
-    "GitHub API GET /repos/octo-org/dps-enrollments/issues/7/comments?per_page=100: 401 Bad credentials",
+    `GitHub API GET /repos/${repository}/issues/7/comments?per_page=100 answered 401: Bad credentials`,
   );
-  const mallory = standIn.addComment(7, "mallory", "hi");
-  await expect(github.updateIssueComment(mallory.id, "x")).rejects.toThrow(
-    `GitHub API PATCH /repos/octo-org/dps-enrollments/issues/comments/${mallory.id}: 403 Must have admin rights to Repository.`,
+  const theirs = standIn.addComment(standIn.pull(7), "hi", "mallory");
+  await expect(github.deleteIssueComment(theirs.id)).rejects.toThrow(
+    `GitHub API DELETE /repos/${repository}/issues/comments/${theirs.id} answered 403: Resource not accessible by integration`,
+  );
+  expect(() => GitHub.connect({ token: "t", repository: "no-slash" })).toThrow(
+    "GITHUB_REPOSITORY 'no-slash' is not owner/name",
   );
 });
 
@@ -177,9 +207,9 @@ test("the token never follows a Link header to another origin", async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   try {
     const { port } = server.address() as AddressInfo;
-    const client = new GitHub({ token: "t", repository: "o/r", apiUrl: `http://127.0.0.1:${port}` });
+    const client = GitHub.connect({ token: "t", repository: "o/r", apiUrl: `http://127.0.0.1:${port}` });
     await expect(client.listIssueComments(1)).rejects.toThrow(
-      "refusing to send the GitHub token to http://127.0.0.2:9",
+      `GitHub API /repos/o/r/issues/1/comments?per_page=100: refusing a next page outside http://127.0.0.1:${port}: http://127.0.0.2:9/steal?page=2`,
     );
   } finally {
     await new Promise((resolve) => server.close(resolve));

@@ -6,11 +6,11 @@ import * as path from "node:path";
 
 import { deployCommand, reviewCommand } from "../../scripts/lib/review/commands";
 import { reviewMarker } from "../../scripts/lib/review/markers";
-import { workflowBot } from "../../scripts/lib/review/pull-request";
-import { startGitHubStandIn, type GitHubStandIn } from "../support/github-api";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in";
 import { startReviewProject, type ReviewProject } from "../support/review-project";
 
 const sha = "9f2c4e1d0b8a7c6e5f4d3c2b1a0f9e8d7c6b5a49";
+const repository = "octo-org/dps-enrollments";
 
 const manifest = (devicetype: string, withSensor: boolean): string => `individualEnrollments:
   - registrationId: gate-device-01
@@ -24,8 +24,8 @@ let outputFile: string;
 
 function githubEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
-    GITHUB_TOKEN: "workflow-token",
-    GITHUB_REPOSITORY: github.repository,
+    GITHUB_TOKEN: github.token,
+    GITHUB_REPOSITORY: repository,
     GITHUB_API_URL: github.url,
     GITHUB_OUTPUT: outputFile,
     ...extra,
@@ -48,9 +48,8 @@ async function deploy(args: string[], extra: NodeJS.ProcessEnv = {}) {
 
 beforeAll(async () => {
   fixture = await startReviewProject("deploy-gate");
-  github = await startGitHubStandIn({
-    tokens: { "workflow-token": { login: workflowBot, installation: true } },
-  });
+  github = await startGitHubStandIn(repository);
+  for (const pr of [5, 6]) github.pull(pr);
   outputFile = path.join(fixture.manifestDir, "github-output");
   const stack = await fixture.stack("prod", fixture.writeManifest("current", manifest("waterflow", true)));
   expect((await stack.up()).summary.resourceChanges).toEqual({ create: 4 });
@@ -67,16 +66,16 @@ afterAll(async () => {
 });
 
 function reviewedFingerprint(): string {
-  const comment = github.comments.find((c) => c.body.startsWith(reviewMarker("dps-enrollments", ["prod"])));
+  const comment = github.pull(5).comments.find((c) => c.body.startsWith(reviewMarker("dps-enrollments", ["prod"])));
   return /dps-enrollments-fingerprint: dps-enrollments prod (sha256:[0-9a-f]{64})/.exec(comment!.body)![1];
 }
 
 test("the reviewed change set passes the check, found through the pushed commit's pull request", async () => {
   // A marker in another user's newer comment is ignored.
   github.addComment(
-    5,
+    github.pull(5),
+    `${reviewMarker("dps-enrollments", ["prod"])}\n<!-- dps-enrollments-fingerprint: dps-enrollments prod sha256:${"0".repeat(64)} -->\n`,
     "mallory",
-    `<!-- dps-enrollments-fingerprint: dps-enrollments prod sha256:${"0".repeat(64)} -->`,
   );
   const result = await deploy(["--stack", "prod", "--check-only"], { GITHUB_SHA: sha });
   expect(result).toEqual({
@@ -117,8 +116,7 @@ test("a pull request without a review, or a commit without a pull request, is re
 
 test("a review of a failed preview is refused", async () => {
   github.addComment(
-    8,
-    workflowBot,
+    github.pull(8),
     `${reviewMarker("dps-enrollments", ["prod"])}\n<!-- dps-enrollments-fingerprint: dps-enrollments prod failed -->\n`,
   );
   expect(await deploy(["--stack", "prod", "--pr", "8"])).toMatchObject({

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { projectRoot } from "../../scripts/lib/pulumi-cli";
 import { reviewCommand } from "../../scripts/lib/review/commands";
 import { commentBudget } from "../../scripts/lib/review/render";
-import { startGitHubStandIn, type GitHubStandIn } from "../support/github-api";
+import { startGitHubStandIn, type GitHubStandIn } from "../support/github-stand-in";
 import { startReviewProject, type ReviewProject } from "../support/review-project";
 import { edgeKeys, manifests } from "./scenarios";
 
@@ -174,24 +174,27 @@ test("policy violation: a mandatory finding fails the preview; advisory ones are
 describe("a secret-only change", () => {
   let github: GitHubStandIn;
   beforeAll(async () => {
-    github = await startGitHubStandIn({
-      tokens: { "workflow-token": { login: "github-actions[bot]", installation: true } },
-    });
+    github = await startGitHubStandIn("octo-org/dps-enrollments");
+    github.pull(12);
   });
   afterAll(() => github?.close());
 
   test("reads 'changed (secret)', and no secret or hash of one reaches stdout, --out or the comment", async () => {
     const out = path.join(fixture.manifestDir, "secret-full.md");
+    const commentFile = path.join(fixture.manifestDir, "secret-comment.md");
     const stack = await fixture.stack("prod", path.join(fixture.manifestDir, "baseline.yaml"));
     await stack.setConfig("edgePrimaryKey", { value: edgeKeys.rotatedPrimary, secret: true });
     const io = fixture.io({
-      GITHUB_TOKEN: "workflow-token",
-      GITHUB_REPOSITORY: github.repository,
+      GITHUB_TOKEN: github.token,
+      GITHUB_REPOSITORY: "octo-org/dps-enrollments",
       GITHUB_API_URL: github.url,
     });
     let code: number;
     try {
-      code = await reviewCommand(["--stack", "prod", "--out", out, "--comment", "--pr", "12"], io);
+      code = await reviewCommand(
+        ["--stack", "prod", "--out", out, "--comment-file", commentFile, "--comment", "--pr", "12"],
+        io,
+      );
     } finally {
       await stack.setConfig("edgePrimaryKey", { value: edgeKeys.primary, secret: true });
     }
@@ -200,8 +203,12 @@ describe("a secret-only change", () => {
     expectGolden(path.join(goldenDir, "secret.md"), stdout);
     expect(stdout).toContain("  - <code>primaryKey</code>: changed (secret)");
     expect(stdout).not.toContain("secondaryKey");
-    const comment = github.comments.map((c) => c.body).join("\n");
+    const comment = github
+      .pull(12)
+      .comments.map((c) => c.body)
+      .join("\n");
     expect(comment).toBe(stdout);
+    expect(fs.readFileSync(commentFile, "utf8")).toBe(stdout);
     const texts = { stdout, out: fs.readFileSync(out, "utf8"), comment, logs: io.logs.join("\n") };
     for (const key of [edgeKeys.primary, edgeKeys.rotatedPrimary, edgeKeys.secondary]) {
       const bytes = Buffer.from(key, "base64");

@@ -42,7 +42,7 @@ function stacksOf(values: string[] | undefined, flag = "--stack"): string[] {
 function github(env: NodeJS.ProcessEnv, what: string): GitHub {
   const missing = ["GITHUB_TOKEN", "GITHUB_REPOSITORY"].filter((key) => !env[key]);
   if (missing.length > 0) throw new UsageError(`${what} needs ${missing.join(" and ")} in the environment`);
-  return new GitHub({ token: env.GITHUB_TOKEN!, repository: env.GITHUB_REPOSITORY!, apiUrl: env.GITHUB_API_URL });
+  return GitHub.connect({ token: env.GITHUB_TOKEN!, repository: env.GITHUB_REPOSITORY!, apiUrl: env.GITHUB_API_URL });
 }
 
 /** The workflow run's page, when the environment is a GitHub Actions run. */
@@ -54,7 +54,7 @@ function runUrl(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * npm run review -- --stack S [--stack S2 …] [--out FILE] [--comment] [--pr N]
+ * npm run review -- --stack S [--stack S2 …] [--out FILE] [--comment-file FILE] [--comment] [--pr N]
  * Exit code 0 when every preview succeeded, 1 when one failed or violated a mandatory policy (after reporting it).
  */
 export async function reviewCommand(argv: readonly string[], io: CommandIO): Promise<number> {
@@ -63,6 +63,7 @@ export async function reviewCommand(argv: readonly string[], io: CommandIO): Pro
     options: {
       stack: { type: "string", multiple: true },
       out: { type: "string" },
+      "comment-file": { type: "string" },
       comment: { type: "boolean", default: false },
       pr: { type: "string" },
     },
@@ -88,10 +89,13 @@ export async function reviewCommand(argv: readonly string[], io: CommandIO): Pro
   };
   const comment = renderWithin(reviews, context);
   io.stdout(comment);
-  if (values.out) {
-    fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
-    fs.writeFileSync(values.out, renderFull(reviews, context));
-  }
+  const write = (file: string, text: string): void => {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, text);
+  };
+  if (values.out) write(values.out, renderFull(reviews, context));
+  // Exactly the comment's text, for a job that posts it elsewhere (a fork's pull request cannot comment itself).
+  if (values["comment-file"]) write(values["comment-file"], comment);
   if (target) {
     const author = await commentAuthor(target.client, io.env);
     const result = await upsertReviewComment(target.client, target.pr, reviewMarker(project, stacks), comment, author);

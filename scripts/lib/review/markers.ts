@@ -24,6 +24,12 @@ export function isReviewOf(body: string, marker: string): boolean {
   return body.split("\n", 1)[0] === marker;
 }
 
+/** The stacks a comment reviews, from its first line's marker; none when it has no marker of this project. */
+export function reviewedStacks(body: string, project: string): string[] {
+  const match = /^<!-- dps-enrollments-review: (\S+) ([^<>]+?) -->$/.exec(body.split("\n", 1)[0]);
+  return match && match[1] === project ? match[2].split(" ") : [];
+}
+
 /** The fingerprint markers of a comment for one project, by stack. */
 export function readFingerprints(body: string, project: string): Map<string, ReviewedChangeSet> {
   const found = new Map<string, ReviewedChangeSet>();

@@ -77,49 +77,25 @@ function outcome(events: EngineEvent[], extra: Partial<PreviewOutcome> = {}): Pr
 
 describe("buildStackReview", () => {
   test("every kind of change; the stack, providers and components are neither counted nor listed", () => {
+    const same = state("same-one", { ...base, registrationId: "same-one" });
+    const tpmOld = state("tpm", { ...base, registrationId: "tpm" });
+    const tpmNew = state("tpm", { ...base, registrationId: "tpm", attestationType: "tpm", endorsementKey: "AT" });
+    const renamedOld = state("renamed", { ...base, registrationId: "old-id" });
+    const renamedNew = state("renamed", { ...base, registrationId: "new-id" });
     const review = buildStackReview(
       outcome([
-        step(
-          "same",
-          "same-one",
-          state("same-one", { ...base, registrationId: "same-one" }),
-          state("same-one", { ...base, registrationId: "same-one" }),
-        ),
+        step("same", "same-one", same, same),
         step("create", "new-one", undefined, state("new-one", { ...base, registrationId: "new-one" })),
         step("update", "sym-a", state("sym-a", base), state("sym-a", { ...base, enabled: false })),
         step("delete", "gone", state("gone", { ...base, registrationId: "gone" })),
         // delete-before-replace: the old one is deleted first
-        step("delete-replaced", "tpm", state("tpm", { ...base, registrationId: "tpm" })),
-        step(
-          "replace",
-          "tpm",
-          state("tpm", { ...base, registrationId: "tpm" }),
-          state("tpm", { ...base, registrationId: "tpm", attestationType: "tpm", endorsementKey: "AT" }),
-          ["attestationType"],
-        ),
-        step(
-          "create-replacement",
-          "tpm",
-          state("tpm", { ...base, registrationId: "tpm" }),
-          state("tpm", { ...base, registrationId: "tpm", attestationType: "tpm", endorsementKey: "AT" }),
-          ["attestationType"],
-        ),
+        step("delete-replaced", "tpm", tpmOld),
+        step("replace", "tpm", tpmOld, tpmNew, ["attestationType"]),
+        step("create-replacement", "tpm", tpmOld, tpmNew, ["attestationType"]),
         // create-before-delete
-        step(
-          "create-replacement",
-          "renamed",
-          state("renamed", { ...base, registrationId: "old-id" }),
-          state("renamed", { ...base, registrationId: "new-id" }),
-          ["registrationId"],
-        ),
-        step(
-          "replace",
-          "renamed",
-          state("renamed", { ...base, registrationId: "old-id" }),
-          state("renamed", { ...base, registrationId: "new-id" }),
-          ["registrationId"],
-        ),
-        step("delete-replaced", "renamed", state("renamed", { ...base, registrationId: "old-id" })),
+        step("create-replacement", "renamed", renamedOld, renamedNew, ["registrationId"]),
+        step("replace", "renamed", renamedOld, renamedNew, ["registrationId"]),
+        step("delete-replaced", "renamed", renamedOld),
       ]),
     );
     expect(review.status).toBe("changes");

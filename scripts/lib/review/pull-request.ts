@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 
 import { GitHub, type IssueComment } from "./github";
-import { isReviewOf, readFingerprints, type ReviewedChangeSet } from "./markers";
+import { isReviewOf, readFingerprints, reviewedStacks, type ReviewedChangeSet } from "./markers";
 
 /** Who a workflow's GITHUB_TOKEN comments as. */
 export const workflowBot = "github-actions[bot]";
@@ -54,7 +54,7 @@ export async function upsertReviewComment(
   body: string,
   author: string,
 ): Promise<{ action: UpsertAction; id: number; deleted: number[] }> {
-  const mine = ours(await github.listIssueComments(pr), author).filter((c) => isReviewOf(c.body, marker));
+  const mine = ours(await github.listIssueComments(pr), author).filter((c) => isReviewOf(c.body ?? "", marker));
   if (mine.length === 0) {
     const created = await github.createIssueComment(pr, body);
     return { action: "created", id: created.id, deleted: [] };
@@ -62,7 +62,7 @@ export async function upsertReviewComment(
   const [kept, ...duplicates] = mine;
   for (const duplicate of duplicates) await github.deleteIssueComment(duplicate.id);
   const deleted = duplicates.map((d) => d.id);
-  if (kept.body.replace(/\r\n/g, "\n") === body) return { action: "unchanged", id: kept.id, deleted };
+  if ((kept.body ?? "").replace(/\r\n/g, "\n") === body) return { action: "unchanged", id: kept.id, deleted };
   await github.updateIssueComment(kept.id, body);
   return { action: "updated", id: kept.id, deleted };
 }
@@ -73,7 +73,11 @@ export async function pullRequestOfCommit(github: GitHub, sha: string): Promise<
   return (pulls.find((p) => p.merge_commit_sha === sha) ?? pulls.find((p) => p.merged_at) ?? pulls[0])?.number;
 }
 
-/** The reviewed change set of a stack in the author's newest review comment that has one. */
+/**
+ * The reviewed change set of a stack in the author's newest review comment that has one. A comment vouches only for
+ * the stacks its own marker names: the bot also posts reports that a fork's run wrote (the `local` review), and a
+ * fingerprint for `prod` forged into such a report must never count.
+ */
 export async function reviewedChangeSet(
   github: GitHub,
   pr: number,
@@ -81,9 +85,12 @@ export async function reviewedChangeSet(
   project: string,
   stack: string,
 ): Promise<ReviewedChangeSet | undefined> {
-  const candidates = ours(await github.listIssueComments(pr), author)
-    .map((comment) => ({ comment, reviewed: readFingerprints(comment.body, project).get(stack) }))
-    .filter((c) => c.reviewed !== undefined);
+  const candidates = ours(await github.listIssueComments(pr), author).flatMap((comment) => {
+    const body = comment.body ?? "";
+    if (!reviewedStacks(body, project).includes(stack)) return [];
+    const reviewed = readFingerprints(body, project).get(stack);
+    return reviewed === undefined ? [] : [{ comment, reviewed }];
+  });
   candidates.sort((a, b) =>
     (b.comment.updated_at ?? b.comment.created_at ?? "").localeCompare(
       a.comment.updated_at ?? a.comment.created_at ?? "",

@@ -1,14 +1,15 @@
 // `npm run emulator -- [flags]`: runs the local DPS emulator until interrupted.
-import { parseArgs, usage } from "./config";
+import { FlagError } from "../scripts/lib/flags";
+import { parseEmulatorArgs, usage } from "./config";
 import { startEmulator } from "./server";
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes("--help") || args.includes("-h")) {
+  const commandLine = parseEmulatorArgs(process.argv.slice(2));
+  if (commandLine.help) {
     console.log(usage);
     return;
   }
-  const config = parseArgs(args);
+  const config = commandLine.config;
   const emulator = await startEmulator(config);
   const c = emulator.connection;
   console.log(`DPS emulator listening on ${config.host}:${emulator.port} (service and device APIs, HTTPS)`);
@@ -30,5 +31,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`emulator: ${err instanceof Error ? err.message : String(err)}`);
+  if (err instanceof FlagError) console.error("npm run emulator -- --help lists every flag");
   process.exit(1);
 });

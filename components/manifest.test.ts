@@ -116,7 +116,7 @@ individualEnrollments:
     "stacks/test/enrollments.yaml: individualEnrollments[2] (other): registrationId: 'other' must equal the primary certificate's CN 'dev1'",
     "stacks/test/enrollments.yaml: individualEnrollments[4] (DUP): registrationId 'dup' is also used by stacks/test/enrollments.yaml: individualEnrollments[3] (dup)",
     "stacks/test/enrollments.yaml: individualEnrollments[5] (literal): attestation.symmetricKey: keys must be references to secret stack config, e.g. primaryKey: {config: myDevicePrimaryKey}, never literal keys",
-    "stacks/test/enrollments.yaml: individualEnrollments[6] (stat): iotHubs: allocationPolicy static needs exactly one hub (got 2)",
+    "stacks/test/enrollments.yaml: individualEnrollments[6] (stat): iotHubs: allocationPolicy static takes one hub at most (got 2)",
     "stacks/test/enrollments.yaml: individualEnrollments[7] (cust): customAllocation: allocationPolicy custom needs customAllocation.webhookUrl and customAllocation.apiVersion",
     `stacks/test/enrollments.yaml: individualEnrollments[8] (far): iotHubs: 'far-away.azure-devices.net' is not a hub linked to this DPS (linked: ${hubs.join(", ")})`,
     "stacks/test/enrollments.yaml: individualEnrollments[9] (typo): unknown field 'iotEgde'",

@@ -234,10 +234,11 @@ export class Registrar {
         return this.failed(base, 500002, `custom allocation failed: ${(err as Error).message}`);
       }
     } else {
-      hub = allocate(registrationId, doc, config.linkedHubs)?.hostName;
-    }
-    if (!hub) {
-      return this.failed(base, 400005, "the enrollment leaves no IoT hub to assign the device to");
+      const allocation = allocate(registrationId, doc, config.linkedHubs);
+      if ("problem" in allocation) {
+        return this.failed(base, 400005, allocation.problem);
+      }
+      hub = allocation.hub.hostName;
     }
 
     const initialTwin = custom?.initialTwin ?? doc.initialTwin;

@@ -298,6 +298,40 @@ describe("allocation", () => {
     expect(results.filter((h) => h === hub1).length).toBeGreaterThanOrEqual(1);
   });
 
+  test("static with no hubs: the one linked hub that applies, or a failed registration when several apply", async () => {
+    const fields = {
+      registrationId: "static-any",
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(13), secondaryKey: key(14) } },
+      allocationPolicy: "static",
+    };
+    await putEnrollment(fields);
+    expect(await registerRaw("static-any", key(13))).toMatchObject({
+      registrationId: "static-any",
+      status: "failed",
+      errorCode: 400005,
+      errorMessage:
+        `allocationPolicy static names no hub and 2 linked hubs apply (${hub1}, ${hub2}): ` +
+        "list one in the enrollment's iotHubs",
+    });
+
+    // One hub applies allocation policy, the other is linked with applyAllocationPolicy false.
+    const single = await startTestEmulator({
+      linkedHubs: [
+        { hostName: hub1, allocationWeight: 1, applyAllocationPolicy: false },
+        { hostName: hub2, allocationWeight: 1, applyAllocationPolicy: true },
+      ],
+    });
+    try {
+      await single.client().createOrUpdateIndividualEnrollment(fields as unknown as IndividualEnrollment);
+      expect(await registerWithKey(single, "http", "static-any", key(13))).toMatchObject({
+        status: "assigned",
+        assignedHub: hub2,
+      });
+    } finally {
+      await single.dispose();
+    }
+  });
+
   test("custom allocation posts the AllocationRequest and uses the webhook's hub, twin and payload", async () => {
     const requests: Record<string, unknown>[] = [];
     const webhook = http.createServer((req, res) => {

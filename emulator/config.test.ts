@@ -17,8 +17,9 @@ describe("emulator flags", () => {
       port: 443,
       mqttPort: -1,
       linkedHubs: [
-        { hostName: "a.azure-devices.net", allocationWeight: 5, applyAllocationPolicy: true },
-        { hostName: "b.azure-devices.net", allocationWeight: 1, applyAllocationPolicy: false },
+        { name: "a", hostName: "a.azure-devices.net", allocationWeight: 5, applyAllocationPolicy: true },
+        { name: "hub-b", hostName: "127.0.0.9", allocationWeight: 1, applyAllocationPolicy: false },
+        { name: "127.0.0.7", hostName: "127.0.0.7", allocationWeight: 1, applyAllocationPolicy: true },
       ],
       throttlePerMinute: 1000,
       faultRate: 0.25,
@@ -30,7 +31,8 @@ describe("emulator flags", () => {
       ["--port", "443"],
       ["--mqtt-port", "-1"],
       ["--hub", "a.azure-devices.net:5"],
-      ["--hub", "b.azure-devices.net::noapply"],
+      ["--hub", "hub-b=127.0.0.9::noapply"],
+      ["--hub", "127.0.0.7"],
       ["--throttle", "1000"],
       ["--faults", "0.25"],
       ["--fault-kinds", "503,drop"],
@@ -38,6 +40,13 @@ describe("emulator flags", () => {
     ];
     expect(configOf(pairs.flat())).toEqual(expected);
     expect(configOf(pairs.map(([flag, value]) => `${flag}=${value}`))).toEqual(expected);
+  });
+
+  test("the default hubs are named and on loopback addresses of their own, so no DNS is needed", () => {
+    expect(base.linkedHubs).toEqual([
+      { name: "emulator-hub-1", hostName: "127.0.0.2", allocationWeight: 1, applyAllocationPolicy: true },
+      { name: "emulator-hub-2", hostName: "127.0.0.3", allocationWeight: 1, applyAllocationPolicy: true },
+    ]);
   });
 
   test("--data moves the request log into the new data directory unless --request-log says otherwise", () => {
@@ -81,8 +90,23 @@ describe("emulator flags", () => {
     [["--faults", "half"], '--faults "half": expected a fraction from 0 to 1'],
     [["--fault-kinds", "500,404"], '--fault-kinds: unknown fault "404" (use 500, 503, drop)'],
     [["--hub", "a:0"], '--hub weight "0": expected a whole number from 1 to 1000'],
-    [["--hub", "a:1:maybe"], '--hub "a:1:maybe": the third part may only be "noapply"'],
-    [["--hub", "a_b"], '--hub "a_b": expected HOST[:WEIGHT[:noapply]]'],
+    [["--hub", "a:1:maybe"], '--hub "a:1:maybe": the part after the weight may only be "noapply"'],
+    [["--hub", "a_b"], '--hub "a_b": expected [NAME=]HOST[:WEIGHT[:noapply]]'],
+    [["--hub", "a=h:1:noapply:x"], '--hub "a=h:1:noapply:x": expected [NAME=]HOST[:WEIGHT[:noapply]]'],
+    [
+      ["--hub", "my.hub=127.0.0.2"],
+      '--hub "my.hub=127.0.0.2": the name must be 1 to 50 letters, digits and inner hyphens (no dots)',
+    ],
+    [["--hub", "a=127.0.0.2", "--hub", "a=127.0.0.3"], "--hub: hub name 'a' is used twice"],
+    [["--hub", "a=127.0.0.2", "--hub", "b=127.0.0.2"], "--hub: hub host '127.0.0.2' is used twice"],
+    [
+      ["--hub", "a=127.0.0.1"],
+      "--hub: hub a: 127.0.0.1 is the DPS's own host; give each hub its own loopback address, e.g. 127.0.0.2",
+    ],
+    [
+      ["--hostname", "dps.local", "--hub", "a=dps.local"],
+      "--hub: hub a: dps.local is the DPS's own host; give each hub its own loopback address, e.g. 127.0.0.2",
+    ],
     [["--entra-role", "abc"], '--entra-role "abc": expected OBJECTID:contributor or OBJECTID:reader'],
     [["--entra-role", "abc:owner"], '--entra-role "abc:owner": expected OBJECTID:contributor or OBJECTID:reader'],
     [

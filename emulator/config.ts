@@ -4,6 +4,12 @@ import * as path from "node:path";
 import { FlagError, integerFlag, parseFlags } from "../scripts/lib/flags";
 
 export interface LinkedHub {
+  /** What manifests may call it (`iotHubs: [emulator-hub-1]`), as Azure's hub names; no dots. */
+  name: string;
+  /**
+   * Where its registry API answers: a loopback address the emulator also listens on (the default, so the name needs
+   * no DNS), or a DNS name you make resolve to the emulator. The emulator routes by the request's Host.
+   */
   hostName: string;
   /** Weight for hashed allocation (1–1000), as the ARM `allocationWeight`. */
   allocationWeight: number;
@@ -48,10 +54,42 @@ export interface EmulatorConfig {
   entra?: EntraSettings;
 }
 
+// 127.0.0.0/8 is loopback: Linux and Windows answer every address in it with no setup, so these hosts reach the
+// emulator without DNS or hosts-file entries (macOS needs `sudo ifconfig lo0 alias 127.0.0.2 up` once per boot).
 export const defaultHubs: LinkedHub[] = [
-  { hostName: "emulator-hub-1.azure-devices.net", allocationWeight: 1, applyAllocationPolicy: true },
-  { hostName: "emulator-hub-2.azure-devices.net", allocationWeight: 1, applyAllocationPolicy: true },
+  { name: "emulator-hub-1", hostName: "127.0.0.2", allocationWeight: 1, applyAllocationPolicy: true },
+  { name: "emulator-hub-2", hostName: "127.0.0.3", allocationWeight: 1, applyAllocationPolicy: true },
 ];
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+export function isIpv4(host: string): boolean {
+  return ipv4.test(host);
+}
+
+/**
+ * What is wrong with the hubs of a configuration: duplicate names or hosts, or a hub on the DPS's own host (its
+ * requests would go to the DPS). Empty when nothing is.
+ */
+export function hubProblems(config: Pick<EmulatorConfig, "linkedHubs" | "hostName">): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const hosts = new Set<string>();
+  const dpsHosts = new Set(["localhost", "127.0.0.1", config.hostName.toLowerCase()]);
+  for (const hub of config.linkedHubs) {
+    const host = hub.hostName.toLowerCase();
+    if (names.has(hub.name.toLowerCase())) problems.push(`hub name '${hub.name}' is used twice`);
+    if (hosts.has(host)) problems.push(`hub host '${hub.hostName}' is used twice`);
+    if (dpsHosts.has(host)) {
+      problems.push(
+        `hub ${hub.name}: ${hub.hostName} is the DPS's own host; give each hub its own loopback address, e.g. 127.0.0.2`,
+      );
+    }
+    names.add(hub.name.toLowerCase());
+    hosts.add(host);
+  }
+  return problems;
+}
 
 export function defaultConfig(dataDir = path.resolve(".emulator-data")): EmulatorConfig {
   return {
@@ -74,7 +112,10 @@ export const usage = `Usage: npm run emulator -- [flags]   (--flag VALUE or --fl
   --mqtt-port N         MQTTS port of the device API (default 8883; -1 turns MQTT off)
   --hostname NAME       host name clients use (default localhost)
   --data DIR            data directory (default .emulator-data)
-  --hub HOST[:WEIGHT[:noapply]]  a linked IoT hub; repeat for more (default two emulator-hub-N.azure-devices.net)
+  --hub [NAME=]HOST[:WEIGHT[:noapply]]
+                        a linked IoT hub: its name, its host (a loopback address the emulator listens on too,
+                        or a DNS name you point at the emulator), allocation weight, noapply to keep it out of
+                        allocation; repeat for more (default emulator-hub-1=127.0.0.2 and emulator-hub-2=127.0.0.3)
   --throttle N          operations per minute before 429 (default 0 = unlimited)
   --faults FRACTION     fraction of requests answered 500/503 or dropped (default 0)
   --fault-kinds LIST    which faults, comma-separated from 500,503,drop (default all)
@@ -103,14 +144,23 @@ const flagSpecs = {
 } as const;
 
 function parseHub(value: string): LinkedHub {
-  const [hostName, weight, apply] = value.split(":");
-  if (!hostName || !/^[A-Za-z0-9.-]+$/.test(hostName)) {
-    throw new FlagError(`--hub ${JSON.stringify(value)}: expected HOST[:WEIGHT[:noapply]]`);
+  const eq = value.indexOf("=");
+  const name = eq < 0 ? undefined : value.slice(0, eq);
+  const [hostName, weight, apply, extra] = value.slice(eq + 1).split(":");
+  if (name !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/.test(name)) {
+    throw new FlagError(
+      `--hub ${JSON.stringify(value)}: the name must be 1 to 50 letters, digits and inner hyphens (no dots)`,
+    );
+  }
+  if (!hostName || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(hostName) || extra !== undefined) {
+    throw new FlagError(`--hub ${JSON.stringify(value)}: expected [NAME=]HOST[:WEIGHT[:noapply]]`);
   }
   if (apply !== undefined && apply !== "noapply") {
-    throw new FlagError(`--hub ${JSON.stringify(value)}: the third part may only be "noapply"`);
+    throw new FlagError(`--hub ${JSON.stringify(value)}: the part after the weight may only be "noapply"`);
   }
   return {
+    // Azure derives the host from the name (<name>.azure-devices.net); here the name defaults to the first label.
+    name: name ?? (isIpv4(hostName) ? hostName : hostName.split(".")[0]),
     hostName,
     allocationWeight: weight === undefined || weight === "" ? 1 : integerFlag("--hub weight", weight, 1, 1000),
     applyAllocationPolicy: apply === undefined,
@@ -166,6 +216,10 @@ export function parseEmulatorArgs(argv: readonly string[], base: EmulatorConfig 
     config.requestLog = requestLog === "none" ? "" : requestLog === "-" ? "-" : path.resolve(requestLog);
   } else if (config.dataDir !== base.dataDir) {
     config.requestLog = path.join(config.dataDir, "requests.log");
+  }
+  const problems = hubProblems(config);
+  if (problems.length > 0) {
+    throw new FlagError(`--hub: ${problems.join("; ")}`);
   }
   const entraIssuer = flags["entra-issuer"];
   const entraKey = flags["entra-key"];

@@ -15,12 +15,17 @@ async function main(): Promise<void> {
   console.log(`DPS emulator listening on ${config.host}:${emulator.port} (service and device APIs, HTTPS)`);
   if (c.mqttEndpoint) console.log(`  MQTT device API:  ${c.mqttEndpoint}`);
   console.log(`  ID scope:         ${c.idScope}`);
-  console.log(`  linked hubs:      ${c.linkedHubs.join(", ")}`);
+  for (const hub of c.hubs) {
+    console.log(`  linked hub:       ${hub.name} at ${hub.endpoint} (registry and twin API)`);
+  }
   console.log(`  CA certificate:   ${c.caCertificate}`);
   console.log(`  connection info:  ${config.dataDir}/connection.json`);
   if (config.entra) {
     const roles = config.entra.roleAssignments.map((a) => `${a.principalId}:${a.role}`).join(", ") || "none";
     console.log(`  Entra ID tokens:  issuer ${config.entra.issuer}, role assignments ${roles}`);
+  }
+  for (const warning of emulator.warnings) {
+    console.warn(`  warning: ${warning}`);
   }
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));

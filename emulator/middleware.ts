@@ -54,7 +54,9 @@ export class FaultInjector {
 export interface RequestLogEntry {
   time: string;
   trackingId: string;
-  api: "service" | "device" | "emulator";
+  api: "service" | "device" | "hub" | "emulator";
+  /** Host name of the linked hub a hub request went to. */
+  hub?: string;
   operation: string;
   method: string;
   path: string;

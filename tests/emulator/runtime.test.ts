@@ -71,26 +71,34 @@ function canBind443(): boolean {
   return start <= 443;
 }
 
-/** Whether the default ports are free: `npm start` leaves an emulator on 8443/8883 running (regression). */
-function portsFree(ports: number[]): boolean {
+/** Whether these addresses are free: `npm start` leaves an emulator on 8443/8883 running (regression). */
+function portsFree(addresses: [string, number][]): boolean {
   const probe = `const net = require("node:net");
-    const ports = ${JSON.stringify(ports)};
-    let left = ports.length;
-    for (const port of ports) {
+    const addresses = ${JSON.stringify(addresses)};
+    let left = addresses.length;
+    for (const [host, port] of addresses) {
       const server = net.createServer().once("error", () => process.exit(1));
-      server.listen(port, "127.0.0.1", () => server.close(() => --left === 0 && process.exit(0)));
+      server.listen(port, host, () => server.close(() => --left === 0 && process.exit(0)));
     }`;
   return spawnSync(process.execPath, ["-e", probe], { timeout: 10_000 }).status === 0;
 }
 
-(canBind443() && portsFree([443, 8883]) ? test : test.skip)(
-  "on port 443, Microsoft's clients work unmodified with only NODE_EXTRA_CA_CERTS",
+const port443Free = portsFree([
+  ["127.0.0.1", 443],
+  ["127.0.0.2", 443],
+  ["127.0.0.3", 443],
+  ["127.0.0.1", 8883],
+]);
+
+(canBind443() && port443Free ? test : test.skip)(
+  "on port 443, Microsoft's clients work unmodified with only NODE_EXTRA_CA_CERTS, the hub registry client included",
   async () => {
     const dataDir = tempDir();
     const emulator = await spawnEmulator(["--port", "443", "--mqtt-port", "8883"], dataDir);
     try {
       expect(emulator.connection.endpoint).toBe("https://localhost");
       expect(emulator.connection.mqttEndpoint).toBe("mqtts://localhost:8883");
+      expect(emulator.connection.hubs.map((h) => h.endpoint)).toEqual(["https://127.0.0.2", "https://127.0.0.3"]);
       const result = spawnSync(
         path.join(projectRoot, "node_modules", ".bin", "tsx"),
         [
@@ -98,6 +106,7 @@ function portsFree(ports: number[]): boolean {
           JSON.stringify({
             connectionString: emulator.connection.connectionString,
             idScope: emulator.connection.idScope,
+            hubs: emulator.connection.hubs,
           }),
         ],
         {
@@ -113,6 +122,7 @@ function portsFree(ports: number[]): boolean {
       expect(hub.mqtt).toEqual({ status: "assigned", assignedHub: hub.http.assignedHub });
       expect(hub.state).toEqual({ status: "assigned", assignedHub: hub.http.assignedHub });
       expect(emulator.connection.linkedHubs).toContain(hub.http.assignedHub);
+      expect(hub.twin).toEqual({ tags: { site: "lab" }, devicetype: "waterflow" });
     } finally {
       await emulator.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -23,8 +23,8 @@ afterAll(async () => {
   await emulator.dispose();
 });
 
-const hub1 = "emulator-hub-1.azure-devices.net";
-const hub2 = "emulator-hub-2.azure-devices.net";
+const hub1 = "127.0.0.2";
+const hub2 = "127.0.0.3";
 
 function enrollment(fields: Record<string, unknown>): IndividualEnrollment {
   return fields as unknown as IndividualEnrollment;

@@ -23,7 +23,7 @@ export interface StoredTwin {
   reportedMetadata: MetadataNode;
 }
 
-/** IoT Hub allows JSON objects nested 10 deep (the root counts) in tags and properties. */
+/** IoT Hub allows JSON objects nested 10 levels below tags and below properties.desired. */
 const maxDepth = 10;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -46,7 +46,7 @@ function metadataFor(value: unknown, now: string, version?: number): MetadataNod
  * Checks a twin collection as IoT Hub does: keys without `.`, `$`, spaces or control characters, at most 10 levels.
  * `nullAllowed` for patches, where null removes a key.
  */
-function checkCollection(field: string, value: unknown, nullAllowed: boolean, depth = 1): TwinCollection {
+function checkCollection(field: string, value: unknown, nullAllowed: boolean, depth = 0): TwinCollection {
   if (!isObject(value)) {
     throw new HubError("ArgumentInvalid", `${field} must be a JSON object`);
   }

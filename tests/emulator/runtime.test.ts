@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
 import { emulatorClientOptions } from "../../dynamic-providers/enrollment/connection";
+import { usage } from "../../emulator/config";
 import { createServiceClient } from "../../dynamic-providers/service-client";
 import { connectionString, loadIdentity, newPolicy, saveIdentity } from "../../emulator/identity";
 import { projectRoot } from "../../scripts/lib/pulumi-cli";
@@ -41,7 +42,8 @@ test("every acknowledged write survives kill -9 and a restart", async () => {
     etags.delete("durable-24");
     await first.kill();
 
-    const second = await spawnEmulator(["--port", "0", "--mqtt-port", "-1"], dataDir);
+    // The same flags as --flag=value.
+    const second = await spawnEmulator(["--port=0", "--mqtt-port=-1"], dataDir);
     try {
       // Same identity and CA: the old connection string and trust still work.
       expect(second.connection.connectionString).toBe(first.connection.connectionString);
@@ -63,6 +65,29 @@ test("every acknowledged write survives kill -9 and a restart", async () => {
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test("the command line: --help lists the flags; an unknown flag or a bad value stops the emulator, naming the flag", () => {
+  const run = (args: string[]): [number | null, string, string] => {
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(projectRoot, "emulator", "main.ts"), ...args],
+      {
+        cwd: projectRoot,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    return [result.status, result.stdout, result.stderr];
+  };
+  const hint = "npm run emulator -- --help lists every flag\n";
+  expect(run(["--help"])).toEqual([0, `${usage}\n`, ""]);
+  expect(run(["--colour"])).toEqual([1, "", `emulator: unknown flag "--colour"\n${hint}`]);
+  expect(run(["--port=http"])).toEqual([
+    1,
+    "",
+    `emulator: --port "http": expected a whole number from 0 to 65535\n${hint}`,
+  ]);
 });
 
 function canBind443(): boolean {

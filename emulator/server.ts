@@ -11,7 +11,7 @@ import type { TLSSocket } from "node:tls";
 import { authenticateService } from "./auth";
 import { hubProblems, type EmulatorConfig } from "./config";
 import { loadEntraTrust, type EntraTrust } from "./entra";
-import { DpsError, newTrackingId } from "./errors";
+import { DpsError } from "./errors";
 import { Registrar } from "./device/registrar";
 import { createMqttBridge } from "./device/mqtt-bridge";
 import { deviceRoutes } from "./handlers/device";
@@ -27,7 +27,7 @@ import {
   type EmulatorIdentity,
 } from "./identity";
 import { listenAll, type Listening } from "./listeners";
-import { FaultInjector, RequestLog, Throttle, type RequestLogEntry } from "./middleware";
+import { beginRequest, endRequest, FaultInjector, RequestLog, Throttle } from "./middleware";
 import { apiVersions, matchRoute, serviceRoutes, type Route } from "./router";
 import { SqliteStore } from "./store/sqlite-store";
 import { loadTls } from "./tls";
@@ -104,20 +104,8 @@ export class Pipeline {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    const trackingId = newTrackingId();
-    const url = new URL(req.url ?? "/", "https://emulator");
-    const method = req.method ?? "GET";
-    const entry: RequestLogEntry = {
-      time: new Date().toISOString(),
-      trackingId,
-      api: "service",
-      operation: "unknown",
-      method,
-      path: url.pathname,
-      status: 0,
-      durationMs: 0,
-    };
+    const start = beginRequest(req, "service");
+    const { trackingId, url, method, entry } = start;
     try {
       if (url.pathname === "/_emulator/health") {
         entry.api = "emulator";
@@ -204,8 +192,7 @@ export class Pipeline {
       entry.status = error.status;
       entry.errorCode = error.errorCode;
     } finally {
-      entry.durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      this.log.write(entry);
+      endRequest(this.log, start);
     }
   }
 }

@@ -5,10 +5,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 import { verifyPolicySas } from "../auth";
 import type { LinkedHub } from "../config";
-import { DpsError, formatTimestamp, newTrackingId } from "../errors";
+import { DpsError, formatTimestamp } from "../errors";
 import { parseJsonBody, readBody, sendJson } from "../http";
 import { hubPolicies, type EmulatorIdentity } from "../identity";
-import type { RequestLog, RequestLogEntry } from "../middleware";
+import { beginRequest, endRequest, type RequestLog } from "../middleware";
 import { matchRoute } from "../router";
 import type { Store } from "../store/store";
 import { HubError } from "./errors";
@@ -30,21 +30,9 @@ export class HubPipeline {
   ) {}
 
   async handle(hub: LinkedHub, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    const trackingId = newTrackingId();
-    const url = new URL(req.url ?? "/", "https://hub");
-    const method = req.method ?? "GET";
-    const entry: RequestLogEntry = {
-      time: new Date().toISOString(),
-      trackingId,
-      api: "hub",
-      hub: hub.hostName,
-      operation: "unknown",
-      method,
-      path: url.pathname,
-      status: 0,
-      durationMs: 0,
-    };
+    const start = beginRequest(req, "hub");
+    const { trackingId, url, method, entry } = start;
+    entry.hub = hub.hostName;
     try {
       let found;
       try {
@@ -111,8 +99,7 @@ export class HubPipeline {
       entry.status = error.status;
       entry.errorCode = error.errorCode;
     } finally {
-      entry.durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      this.log.write(entry);
+      endRequest(this.log, start);
     }
   }
 }

@@ -233,6 +233,7 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
   try {
     listening = await listenAll(server, config);
   } catch (err) {
+    await log.close();
     store.close();
     throw err;
   }
@@ -252,6 +253,7 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
       mqttPort = await mqtt.listen(config.mqttPort, config.host);
     } catch (err) {
       await stopHttps();
+      await log.close();
       store.close();
       throw new Error(`cannot listen for MQTT on ${config.host}:${config.mqttPort}: choose another --mqtt-port`, {
         cause: err,

@@ -3,6 +3,7 @@
 // updates with and without a matching etag, each hub's own policies and rights, routing by Host, IoT Hub's error body.
 import * as fs from "node:fs";
 import * as https from "node:https";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -378,4 +379,61 @@ test("the request log has a line per hub request naming hub, operation and polic
     expect(text).not.toContain(policy.primaryKey);
   }
   expect(text).not.toContain("SharedAccessSignature");
+});
+
+describe("listening on the hubs' addresses", () => {
+  test("a hub address this machine does not have is a warning; the hub still answers on the DPS address", async () => {
+    // 192.0.2.0/24 is TEST-NET-1: no machine has it, so listening there fails with EADDRNOTAVAIL.
+    const far = await startTestEmulator({
+      linkedHubs: [{ name: "far", hostName: "192.0.2.1", allocationWeight: 1, applyAllocationPolicy: true }],
+    });
+    try {
+      expect(far.warnings).toEqual([
+        "hub far: 192.0.2.1 is not an address of this machine, so clients connecting to it cannot reach the " +
+          "emulator (on macOS: sudo ifconfig lo0 alias 192.0.2.1 up, then restart the emulator)",
+      ]);
+      const policy = hubPolicies(far.identity, "192.0.2.1").find((p) => p.keyName === "iothubowner")!;
+      const token = createSasToken("192.0.2.1", policy.primaryKey, Math.ceil(Date.now() / 1000) + 600, "iothubowner");
+      const listed = await new Promise<number>((resolve, reject) => {
+        https
+          .get(
+            {
+              host: "127.0.0.1",
+              port: far.port,
+              path: "/devices?api-version=2021-04-12",
+              ca: far.caPem,
+              headers: { Host: "192.0.2.1", Authorization: token },
+            },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          )
+          .on("error", reject);
+      });
+      expect(listed).toBe(200);
+    } finally {
+      await far.dispose();
+    }
+  });
+
+  test("a hub address whose port is taken stops the start, naming the address, and leaves nothing listening", async () => {
+    const blocker = net.createServer();
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, hub1, () => resolve((blocker.address() as net.AddressInfo).port)),
+    );
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-hubs-taken-"));
+    try {
+      await expect(startTestEmulator({ dataDir, port })).rejects.toThrow(
+        `cannot listen on ${hub1}:${port}: the port is in use; choose another --port (or --hub address)`,
+      );
+      // The DPS address it had taken first is free again.
+      const probe = net.createServer();
+      await new Promise<void>((resolve, reject) => probe.once("error", reject).listen(port, "127.0.0.1", resolve));
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -130,6 +130,10 @@ test("every field previews as the property table says, drift is refreshed and un
   expect((await stack.preview()).changeSummary).toEqual({ same: 15 });
   const client = emulator.client();
   expect((await client.getIndividualEnrollment("e-type")).responseBody.attestation.type).toBe("tpm");
+  // The manifest names the emulator's hubs (connection.json says which host each name is).
+  expect((await client.getIndividualEnrollment("e-hubs")).responseBody.iotHubs).toEqual([
+    emulator.hub("emulator-hub-2").hostName,
+  ]);
 
   const live = (await client.getIndividualEnrollment("e-twin")).responseBody;
   await client.createOrUpdateIndividualEnrollment({

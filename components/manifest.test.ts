@@ -6,6 +6,7 @@ import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { parse } from "yaml";
 
+import { defaultHubs } from "../emulator/config";
 import { issueCertificate } from "../emulator/pki";
 import { ManifestError, loadManifest } from "./manifest";
 
@@ -40,8 +41,12 @@ function problems(text: string): string[] {
   throw new Error("expected the manifest to be refused");
 }
 
-test("the local stack's example manifest loads, with every field", () => {
-  const entries = loadManifest(path.join(__dirname, "..", "stacks", "local", "enrollments.yaml"), { linkedHubs: hubs });
+test("the local stack's example manifest loads, with every field, naming the emulator's hubs by name", () => {
+  const hubNames = Object.fromEntries(defaultHubs.map((hub) => [hub.name, hub.hostName]));
+  const entries = loadManifest(path.join(__dirname, "..", "stacks", "local", "enrollments.yaml"), {
+    linkedHubs: Object.values(hubNames),
+    hubNames,
+  });
   expect(entries.map((e) => e.registrationId)).toEqual([
     "mydevice",
     "edge-gateway-01",
@@ -57,6 +62,7 @@ test("the local stack's example manifest loads, with every field", () => {
     primaryKey: { config: "edgeGatewayPrimaryKey" },
     secondaryKey: { config: "edgeGatewaySecondaryKey" },
   });
+  expect(entries[1].spec.iotHubs).toEqual(["127.0.0.3"]);
   expect(entries[2].spec.enabled).toBe(false);
   expect(entries[3].spec.reprovisionPolicy).toBe("reprovisionAndMigrateData");
 });
@@ -116,7 +122,7 @@ individualEnrollments:
     "stacks/test/enrollments.yaml: individualEnrollments[2] (other): registrationId: 'other' must equal the primary certificate's CN 'dev1'",
     "stacks/test/enrollments.yaml: individualEnrollments[4] (DUP): registrationId 'dup' is also used by stacks/test/enrollments.yaml: individualEnrollments[3] (dup)",
     "stacks/test/enrollments.yaml: individualEnrollments[5] (literal): attestation.symmetricKey: keys must be references to secret stack config, e.g. primaryKey: {config: myDevicePrimaryKey}, never literal keys",
-    "stacks/test/enrollments.yaml: individualEnrollments[6] (stat): iotHubs: allocationPolicy static needs exactly one hub (got 2)",
+    "stacks/test/enrollments.yaml: individualEnrollments[6] (stat): iotHubs: allocationPolicy static takes one hub at most (got 2)",
     "stacks/test/enrollments.yaml: individualEnrollments[7] (cust): customAllocation: allocationPolicy custom needs customAllocation.webhookUrl and customAllocation.apiVersion",
     `stacks/test/enrollments.yaml: individualEnrollments[8] (far): iotHubs: 'far-away.azure-devices.net' is not a hub linked to this DPS (linked: ${hubs.join(", ")})`,
     "stacks/test/enrollments.yaml: individualEnrollments[9] (typo): unknown field 'iotEgde'",

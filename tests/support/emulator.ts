@@ -4,15 +4,21 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import type { ProvisioningServiceClient } from "azure-iot-provisioning-service";
+import type { Registry } from "azure-iothub";
 
 import { createServiceClient } from "../../dynamic-providers/service-client";
 import { defaultConfig, type EmulatorConfig } from "../../emulator/config";
-import { startEmulator, type RunningEmulator } from "../../emulator/server";
+import { startEmulator, type HubConnectionInfo, type RunningEmulator } from "../../emulator/server";
+import { createHubRegistry } from "../../scripts/lib/hub-registry";
 
 export interface TestEmulator extends RunningEmulator {
   dataDir: string;
   /** Microsoft's service client, pointed at this emulator with the given connection string (owner by default). */
   client(connectionString?: string): ProvisioningServiceClient;
+  /** A linked hub's entry in connection.json, by name or host name. */
+  hub(nameOrHost: string): HubConnectionInfo;
+  /** Microsoft's hub Registry for a linked hub, with the connection string given or its iothubowner one. */
+  registry(nameOrHost: string, connectionString?: string): Registry;
   /** Stops the emulator and removes its data directory. */
   dispose(): Promise<void>;
 }
@@ -21,11 +27,19 @@ export async function startTestEmulator(overrides: Partial<EmulatorConfig> = {})
   const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "dps-emulator-"));
   const config: EmulatorConfig = { ...defaultConfig(dataDir), port: 0, mqttPort: -1, requestLog: "", ...overrides };
   const emulator = await startEmulator(config);
+  const hub = (nameOrHost: string): HubConnectionInfo => {
+    const found = emulator.connection.hubs.find((h) => h.name === nameOrHost || h.hostName === nameOrHost);
+    if (!found) throw new Error(`the test emulator has no hub ${nameOrHost}`);
+    return found;
+  };
   return {
     ...emulator,
     dataDir,
     client: (connectionString = emulator.connection.connectionString) =>
       createServiceClient({ connectionString, port: emulator.port, ca: emulator.caPem }),
+    hub,
+    registry: (nameOrHost, connectionString = hub(nameOrHost).connectionString) =>
+      createHubRegistry({ connectionString, port: emulator.port, ca: emulator.caPem }),
     dispose: async () => {
       await emulator.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

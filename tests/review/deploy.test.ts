@@ -148,19 +148,3 @@ test("the reviewed change set is applied (up with the preview's plan); then ther
     },
   });
 });
-
-test("usage errors name the flag", async () => {
-  await expect(deployCommand(["--stack", "dev", "--stack", "prod"], fixture.io())).rejects.toThrow(
-    "deploy takes exactly one --stack",
-  );
-  await expect(deployCommand(["--stack", "prod;rm"], fixture.io())).rejects.toThrow(
-    "--stack: 'prod;rm' is not a stack name",
-  );
-  await expect(reviewCommand(["--stack", "prod", "--comment"], fixture.io())).rejects.toThrow(
-    "--comment needs --pr N or a pull_request event (GITHUB_EVENT_PATH)",
-  );
-  await expect(reviewCommand(["--stack", "prod", "--comment", "--pr", "5"], fixture.io())).rejects.toThrow(
-    "--comment needs GITHUB_TOKEN and GITHUB_REPOSITORY in the environment",
-  );
-  await expect(reviewCommand(["--stack", "prod", "--bogus"], fixture.io())).rejects.toThrow("Unknown option '--bogus'");
-});

@@ -57,7 +57,7 @@ function manifest(entries: Entries): string {
 
 const baselineEntries: Entries = {
   camera: camera("cam-01.pem", "waterflow", 30),
-  gateway: gateway("emulator-hub-2.azure-devices.net"),
+  gateway: gateway("emulator-hub-2"),
   sensor: sensor(false),
   tpm,
 };
@@ -82,12 +82,12 @@ export const manifests = {
     extra: `
   - registrationId: sensor-0002
     attestation: { symmetricKey: {} }
-    iotHubs: [emulator-hub-1.azure-devices.net]`,
+    iotHubs: [emulator-hub-1]`,
   }),
   /** An entry naming a hub that is not linked: the program stops with an error naming file, entry and field. */
   failed: manifest({
     ...baselineEntries,
-    gateway: gateway("emulator-hub-9.azure-devices.net"),
+    gateway: gateway("emulator-hub-9"),
   }),
   /** An expired certificate, which the policy pack refuses in prod. */
   policy: manifest({

@@ -3,8 +3,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 
+import { FlagError, parseFlags } from "../flags";
 import { changeSetFingerprint } from "./fingerprint";
 import { gateDecision } from "./gate";
 import { GitHub } from "./github";
@@ -27,21 +27,42 @@ export interface CommandIO extends ReviewEnvironment {
   stdout: (text: string) => void;
 }
 
-export class UsageError extends Error {}
+export const reviewUsage = `Usage: npm run review -- --stack NAME [--stack NAME …] [--out FILE] [--comment-file FILE]
+                          [--comment] [--pr N]
+
+Previews the stacks and prints a pull-request review in Markdown (within 60,000 characters).
+
+  --stack NAME         a stack to preview (repeat for several: one comment per stack set)
+  --out FILE           also write the full report, with every detail
+  --comment-file FILE  also write exactly the comment's text (for a job that posts it)
+  --comment            create or update the review comment on the pull request
+                       (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL)
+  --pr N               the pull request (default: the pull_request event in GITHUB_EVENT_PATH)
+
+Exit code 1 when a preview failed or violated a mandatory policy (after reporting it).`;
+
+export const deployUsage = `Usage: npm run deploy -- --stack NAME [--check-only] [--pr N] [--no-plan]
+
+Previews the stack and applies it only when its change set is the one reviewed on the pull request.
+
+  --stack NAME    the stack to deploy
+  --check-only    decide only; write fingerprint=, destructive=, changes= to GITHUB_OUTPUT
+  --pr N          the pull request whose review counts (default: the pull request of GITHUB_SHA)
+  --no-plan       run pulumi up without the preview's plan (the plan is an extra guard only)`;
 
 const stackNamePattern = /^[A-Za-z0-9_.-]+$/;
 
 function stacksOf(values: string[] | undefined, flag = "--stack"): string[] {
-  if (!values || values.length === 0) throw new UsageError(`give at least one ${flag} NAME`);
+  if (!values || values.length === 0) throw new FlagError(`${flag} NAME is required`);
   for (const stack of values) {
-    if (!stackNamePattern.test(stack)) throw new UsageError(`${flag}: '${stack}' is not a stack name`);
+    if (!stackNamePattern.test(stack)) throw new FlagError(`${flag} ${JSON.stringify(stack)} is not a stack name`);
   }
   return values;
 }
 
 function github(env: NodeJS.ProcessEnv, what: string): GitHub {
   const missing = ["GITHUB_TOKEN", "GITHUB_REPOSITORY"].filter((key) => !env[key]);
-  if (missing.length > 0) throw new UsageError(`${what} needs ${missing.join(" and ")} in the environment`);
+  if (missing.length > 0) throw new FlagError(`${what} needs ${missing.join(" and ")} in the environment`);
   return GitHub.connect({ token: env.GITHUB_TOKEN!, repository: env.GITHUB_REPOSITORY!, apiUrl: env.GITHUB_API_URL });
 }
 
@@ -58,26 +79,25 @@ function runUrl(env: NodeJS.ProcessEnv): string | undefined {
  * Exit code 0 when every preview succeeded, 1 when one failed or violated a mandatory policy (after reporting it).
  */
 export async function reviewCommand(argv: readonly string[], io: CommandIO): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      stack: { type: "string", multiple: true },
-      out: { type: "string" },
-      "comment-file": { type: "string" },
-      comment: { type: "boolean", default: false },
-      pr: { type: "string" },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseFlags(argv, {
+    stack: { type: "string", multiple: true },
+    out: { type: "string" },
+    "comment-file": { type: "string" },
+    comment: { type: "boolean" },
+    pr: { type: "string" },
+    help: { type: "boolean", short: "h" },
   });
+  if (values.help) {
+    io.stdout(`${reviewUsage}\n`);
+    return 0;
+  }
   const stacks = stackSet(stacksOf(values.stack));
   const project = projectName(io.workDir);
   // Settle the comment's target before the (long) previews, so a missing token fails fast.
   const target = values.comment
     ? (() => {
         const pr = pullRequestNumber(values.pr, io.env);
-        if (pr === undefined)
-          throw new UsageError("--comment needs --pr N or a pull_request event (GITHUB_EVENT_PATH)");
+        if (pr === undefined) throw new FlagError("--comment needs --pr N or a pull_request event (GITHUB_EVENT_PATH)");
         return { pr, client: github(io.env, "--comment") };
       })()
     : undefined;
@@ -119,20 +139,21 @@ function writeOutputs(file: string | undefined, outputs: Record<string, string>)
  * Previews S, and applies it only when the change set's fingerprint is the one reviewed on the pull request.
  */
 export async function deployCommand(argv: readonly string[], io: CommandIO): Promise<number> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      stack: { type: "string", multiple: true },
-      "check-only": { type: "boolean", default: false },
-      pr: { type: "string" },
-      "no-plan": { type: "boolean", default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseFlags(argv, {
+    stack: { type: "string", multiple: true },
+    "check-only": { type: "boolean" },
+    pr: { type: "string" },
+    "no-plan": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
   });
+  if (values.help) {
+    io.stdout(`${deployUsage}\n`);
+    return 0;
+  }
   const stacks = stacksOf(values.stack);
-  if (stacks.length !== 1) throw new UsageError("deploy takes exactly one --stack");
+  if (stacks.length !== 1) throw new FlagError("--stack is given twice: deploy takes exactly one stack");
   const stack = stacks[0];
+  const prFlag = pullRequestNumber(values.pr, {});
   const log = io.log ?? (() => undefined);
   const planDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-deploy-"));
   try {
@@ -155,7 +176,8 @@ export async function deployCommand(argv: readonly string[], io: CommandIO): Pro
     }
     const client = github(io.env, "deploy");
     const pr =
-      pullRequestNumber(values.pr, io.env) ??
+      prFlag ??
+      pullRequestNumber(undefined, io.env) ??
       (io.env.GITHUB_SHA ? await pullRequestOfCommit(client, io.env.GITHUB_SHA) : undefined);
     if (pr === undefined) {
       io.stdout(

@@ -3,6 +3,7 @@
 // the deploy for the reviewed fingerprint.
 import * as fs from "node:fs";
 
+import { integerFlag } from "../flags";
 import { GitHub, type IssueComment } from "./github";
 import { isReviewOf, readFingerprints, reviewedStacks, type ReviewedChangeSet } from "./markers";
 
@@ -19,11 +20,9 @@ export async function commentAuthor(github: GitHub, env: NodeJS.ProcessEnv): Pro
 
 /** The pull request number: `--pr`, else the workflow event's (GITHUB_EVENT_PATH). */
 export function pullRequestNumber(flag: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
-  const value = flag ?? eventPullRequest(env.GITHUB_EVENT_PATH);
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new Error(`--pr: '${value}' is not a pull request number`);
-  return number;
+  if (flag !== undefined) return integerFlag("--pr", flag, 1, Number.MAX_SAFE_INTEGER);
+  const number = eventPullRequest(env.GITHUB_EVENT_PATH);
+  return number === undefined ? undefined : Number(number);
 }
 
 function eventPullRequest(file: string | undefined): string | undefined {

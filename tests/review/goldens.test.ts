@@ -86,6 +86,9 @@ test("create: a new stack's enrollments, every property listed, keys as secrets"
   const { code, stdout } = await review(["--stack", "local"]);
   expect(code).toBe(0);
   expectGolden(path.join(goldenDir, "create.md"), stdout);
+  // As npm start keeps it: the local stack is in the checkout's file backend, whatever PULUMI_BACKEND_URL says.
+  const localState = path.join(fixture.project.workDir, ".pulumi-state", ".pulumi", "stacks", "dps-enrollments");
+  expect(fs.readdirSync(localState).filter((f) => f.endsWith(".json"))).toEqual(["local.json"]);
 });
 
 test("update: the twin by nested path, a certificate rotation by subject, thumbprint and expiry", async () => {

@@ -157,7 +157,7 @@ export async function deployCommand(argv: readonly string[], io: CommandIO): Pro
   const log = io.log ?? (() => undefined);
   const planDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-deploy-"));
   try {
-    const { settings, review, planFile } = await previewStack(stack, io, path.join(planDir, "plan.json"));
+    const { settings, env, review, planFile } = await previewStack(stack, io, path.join(planDir, "plan.json"));
     if (review.status === "failed" || review.status === "policy-violation") {
       io.stdout(`deploy of stack '${stack}' refused: its preview failed:\n  ${review.errors.join("\n  ")}\n`);
       return 1;
@@ -204,7 +204,7 @@ export async function deployCommand(argv: readonly string[], io: CommandIO): Pro
         ...(usePlan ? ["--plan", planFile] : []),
         ...settings.policyFlags,
       ],
-      { workDir: io.workDir, env: cliEnv(stack, io.env), onOutput: io.stdout },
+      { workDir: io.workDir, env: cliEnv(stack, env), onOutput: io.stdout },
     );
     if (up.exitCode !== 0) {
       io.stdout(`pulumi up --stack ${stack} failed (exit code ${up.exitCode})\n`);

@@ -1,5 +1,6 @@
 // The review of stacks: for each, the emulator when its platform needs one, a preview, and the model built from it.
 // The library behind `npm run review` and `npm run deploy`; tests call it with a scratch project and environment.
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { propertyPolicies } from "../../../dynamic-providers/enrollment/properties";
@@ -28,9 +29,22 @@ export interface ReviewEnvironment {
 
 export interface StackPreview {
   settings: StackSettings;
+  /** The environment the stack's CLI runs use (the `local` stack's backend is the checkout's). */
+  env: NodeJS.ProcessEnv;
   review: StackReview;
   /** The preview's plan, when `planFile` was asked for and the preview succeeded. */
   planFile?: string;
+}
+
+/**
+ * The `local` stack lives in the checkout's file backend, as `npm start` keeps it (scripts/toolchain.sh,
+ * dps::use_local_backend): it describes this machine's emulator, and a team-wide one in PULUMI_BACKEND_URL's shared
+ * state would have every checkout overwrite the others'.
+ */
+function localStackEnv(workDir: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const backend = path.join(workDir, ".pulumi-state");
+  fs.mkdirSync(backend, { recursive: true });
+  return { ...env, PULUMI_BACKEND_URL: `file://${backend}` };
 }
 
 /** Previews one stack and builds its review. */
@@ -39,9 +53,10 @@ export async function previewStack(
   environment: ReviewEnvironment,
   planFile?: string,
 ): Promise<StackPreview> {
-  const { workDir, env } = environment;
+  const { workDir } = environment;
   const log = environment.log ?? (() => undefined);
   const settings = readStackSettings(workDir, stack);
+  const env = stack === "local" ? localStackEnv(workDir, environment.env) : environment.env;
   if (settings.platform === "emulator") {
     await ensureEmulator(settings.emulatorDataDir, log);
     // The emulator's state is disposable: a fresh checkout (a CI runner) previews against a new stack.
@@ -53,7 +68,7 @@ export async function previewStack(
     scanCertificateFiles([workDir, ...(settings.manifest ? [path.dirname(settings.manifest)] : [])]),
   );
   const review = buildStackReview(run, { certificates, derivedInputs });
-  return { settings, review, ...(run.planFile ? { planFile: run.planFile } : {}) };
+  return { settings, env, review, ...(run.planFile ? { planFile: run.planFile } : {}) };
 }
 
 /** Previews the stacks one after the other (they may share an emulator and a backend lock). */

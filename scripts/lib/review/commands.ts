@@ -155,7 +155,7 @@ export async function deployCommand(argv: readonly string[], io: CommandIO): Pro
   const stack = stacks[0];
   const prFlag = pullRequestNumber(values.pr, {});
   const log = io.log ?? (() => undefined);
-  const planDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-deploy-"));
+  const planDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-deploy-plan-"));
   try {
     const { settings, env, review, planFile } = await previewStack(stack, io, path.join(planDir, "plan.json"));
     if (review.status === "failed" || review.status === "policy-violation") {

@@ -79,7 +79,7 @@ export async function runPreview(
   settings: StackSettings,
   options: { workDir: string; env: NodeJS.ProcessEnv; planFile?: string },
 ): Promise<PreviewRun> {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "dps-review-"));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "dps-preview-events-"));
   try {
     const eventLog = path.join(scratch, "events.jsonl");
     const planFile = options.planFile ?? path.join(scratch, "plan.json");

@@ -135,18 +135,11 @@ test("over-size change set: under the budget, with status, counts, destructive c
   expect(full.match(/<code>initialTwin\.properties\.desired\.speed<\/code>/g)).toHaveLength(150);
 });
 
-test("README example: several kinds of change in prod at once", async () => {
-  const { code, stdout } = await reviewProd({
-    ...manifest("mixed"),
-    renamedRegistrationId: { value: "legacy-device-02" },
-  });
-  expect(code).toBe(0);
-  expectGolden(path.join(projectRoot, "docs", "review-example.md"), stdout);
-});
-
-test("policy violation: a mandatory finding fails the preview; advisory ones are listed beside it", async () => {
-  // The project's pack, with a configuration of this test's own for prod (the project's prod.json would also refuse
-  // every registration ID outside prod-…).
+/**
+ * Runs `fn` with the project's policy pack in the scratch project, configured for prod by this test (the project's
+ * prod.json would also refuse every registration ID outside prod-…).
+ */
+async function withPolicyPack<T>(fn: () => Promise<T>): Promise<T> {
   const pack = path.join(fixture.project.workDir, "policy");
   const providers = path.join(fixture.project.workDir, "dynamic-providers");
   fs.cpSync(path.join(projectRoot, "policy"), pack, { recursive: true });
@@ -165,13 +158,25 @@ test("policy violation: a mandatory finding fails the preview; advisory ones are
     }),
   );
   try {
-    const { code, stdout } = await reviewProd(manifest("policy"));
-    expect(code).toBe(1);
-    expectGolden(path.join(goldenDir, "policy.md"), stdout);
+    return await fn();
   } finally {
     fs.rmSync(pack, { recursive: true, force: true });
     fs.rmSync(providers, { force: true });
   }
+}
+
+test("README example: several kinds of change in prod at once, with advisory policy results", async () => {
+  const { code, stdout } = await withPolicyPack(() =>
+    reviewProd({ ...manifest("mixed"), renamedRegistrationId: { value: "legacy-device-02" } }),
+  );
+  expect(code).toBe(0);
+  expectGolden(path.join(projectRoot, "docs", "review-example.md"), stdout);
+});
+
+test("policy violation: a mandatory finding fails the preview; advisory ones are listed beside it", async () => {
+  const { code, stdout } = await withPolicyPack(() => reviewProd(manifest("policy")));
+  expect(code).toBe(1);
+  expectGolden(path.join(goldenDir, "policy.md"), stdout);
 });
 
 describe("a secret-only change", () => {

@@ -96,8 +96,20 @@ describe("buildStackReview", () => {
         step("create-replacement", "renamed", renamedOld, renamedNew, ["registrationId"]),
         step("replace", "renamed", renamedOld, renamedNew, ["registrationId"]),
         step("delete-replaced", "renamed", renamedOld),
+        {
+          policyEvent: {
+            resourceUrn: urn("renamed"),
+            message: "advice",
+            policyName: "pattern",
+            policyPackName: "dps",
+            policyPackVersion: "0.1.0",
+            enforcementLevel: "warning",
+          },
+        },
       ]),
     );
+    // Findings name a replaced enrollment by its new registration ID.
+    expect(review.policies.map((p) => p.resource)).toEqual(["new-id"]);
     expect(review.status).toBe("changes");
     expect(review.counts).toEqual({ create: 1, update: 1, replace: 2, delete: 1, unchanged: 1 });
     expect(review.changes.map((c) => [c.op, c.name, c.enrollment, c.replaceReasons, c.deleteBeforeReplace])).toEqual([

@@ -353,8 +353,11 @@ export function buildStackReview(outcome: PreviewOutcome, options: ReviewOptions
       steps.metadata.set(metadata.op, metadata);
       byUrn.set(metadata.urn, steps);
       if (metadata.new?.custom || metadata.old?.custom) customUrns.add(metadata.urn);
-      const id = identity(metadata.old, metadata.new, urnName(metadata.urn));
-      names.set(metadata.urn, id?.registrationId ?? urnName(metadata.urn));
+      // The new side names the resource (a replacement's delete-replaced step shows only the old registration ID).
+      if (metadata.new || !names.has(metadata.urn)) {
+        const id = identity(metadata.old, metadata.new, urnName(metadata.urn));
+        names.set(metadata.urn, id?.registrationId ?? urnName(metadata.urn));
+      }
     }
     const diagnostic = event.diagnosticEvent;
     if (diagnostic && !diagnostic.ephemeral && (diagnostic.severity === "error" || diagnostic.severity === "warning")) {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 
 import { createServiceClient } from "../service-client";
-import { CertificateStash } from "./certificates";
+import { CertificateStash, certificateValidity } from "./certificates";
 import { resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
 import { diffEnrollment } from "./diff";
 import { CreateJournal } from "./journal";
@@ -96,7 +96,9 @@ export function createRuntime(projectDir: string = process.cwd()): Runtime {
       const service = normalizeServiceTarget({ serviceHostName, serviceAccessKeyName, serviceAccessKey });
       const failures = [...result.failures, ...service.failures];
       if (!result.inputs || failures.length > 0) return Promise.resolve({ failures });
-      return Promise.resolve({ inputs: certificates.stash({ ...result.inputs, ...service.target }) });
+      const validity = certificateValidity(result.inputs);
+      const inputs = { ...result.inputs, ...service.target, ...(validity ? { certificateValidity: validity } : {}) };
+      return Promise.resolve({ inputs: certificates.stash(inputs) });
     },
     diff: (_id, olds, news) => {
       const diff = diffEnrollment(olds, news);

@@ -32,6 +32,22 @@ const expiring = {
     iotHubs: [hubs[0]],
   },
 };
+/**
+ * Expires in five days, and its device ID is unknown at preview (the ID of an enrollment the preview creates): check
+ * then passes the raw inputs through, and the policies read the certificate text and the hubs from those.
+ */
+const rawExpiring = {
+  name: "prod-meter-02",
+  deviceIdOf: "prod-meter-01",
+  args: {
+    attestation: {
+      x509: {
+        primaryCertificate: issueCertificate({ commonName: "prod-meter-02", clientAuth: true, validDays: 6 }).certPem,
+      },
+    },
+    iotHubs: ["emulator-hub-7.azure-devices.net"],
+  },
+};
 /** Disabled from the start: created by the first `up`, unchanged afterwards. */
 const existingDisabled = { name: "prod-sensor-02", args: { attestation: { symmetricKey: {} }, enabled: false } };
 /** Breaks every other rule: a name outside prod's pattern, an unlinked hub, a big twin, created disabled. */
@@ -103,8 +119,11 @@ function policyEvents(events: EngineEvent[]): PolicyViolation[] {
 const violation = (message: string): string => message.trimEnd().split("\n").pop() ?? "";
 
 test("prod: mandatory violations fail the preview, naming enrollment and policy; unchanged disabled passes", async () => {
+  // Also covers raw inputs (prod-meter-02, whose device ID is unknown at preview) through the engine.
   const { stack } = fixture;
-  await stack.setConfig("enrollments", { value: JSON.stringify([existingDisabled, expiring, offender]) });
+  await stack.setConfig("enrollments", {
+    value: JSON.stringify([existingDisabled, expiring, rawExpiring, offender]),
+  });
   const output: string[] = [];
   const events: EngineEvent[] = [];
   const preview = stack.preview({
@@ -122,11 +141,18 @@ test("prod: mandatory violations fail the preview, naming enrollment and policy;
     "X.509 certificates (primary and secondary) are valid now and for at least expiryDays more days.",
     "enrollment 'prod-meter-01': the primary certificate expires in 10 days; this stack requires at least 30 days " +
       "of validity left",
+    `- [mandatory]  enrollment-certificate-validity  (${type}: prod-meter-02)`,
+    "X.509 certificates (primary and secondary) are valid now and for at least expiryDays more days.",
+    "enrollment 'prod-meter-02': the primary certificate expires in 5 days; this stack requires at least 30 days " +
+      "of validity left",
     `- [mandatory]  enrollment-created-enabled  (${type}: sensor-03)`,
     "Enrollments are created enabled: a disabled enrollment that a preview writes needs allowDisabled.",
     "enrollment 'sensor-03' would be created or updated disabled; this stack creates enrollments enabled. Policies " +
       "cannot tell a create from an update: to disable an existing enrollment on purpose, add 'sensor-03' to " +
       "allowDisabled in the policy config",
+    `- [mandatory]  enrollment-hubs-linked  (${type}: prod-meter-02)`,
+    "Enrollments name only hubs the stack links (stack output linkedHubHostNames).",
+    "enrollment 'prod-meter-02': hub #1 in iotHubs is not linked to this stack",
     `- [mandatory]  enrollment-hubs-linked  (${type}: sensor-03)`,
     "Enrollments name only hubs the stack links (stack output linkedHubHostNames).",
     "enrollment 'sensor-03': hub #2 in iotHubs is not linked to this stack",
@@ -149,6 +175,14 @@ test("prod: mandatory violations fail the preview, naming enrollment and policy;
         "days of validity left",
     },
     {
+      urn: urn("prod-meter-02"),
+      policy: "enrollment-certificate-validity",
+      level: "mandatory",
+      message:
+        "enrollment 'prod-meter-02': the primary certificate expires in 5 days; this stack requires at least 30 " +
+        "days of validity left",
+    },
+    {
       urn: urn("sensor-03"),
       policy: "enrollment-created-enabled",
       level: "mandatory",
@@ -156,6 +190,12 @@ test("prod: mandatory violations fail the preview, naming enrollment and policy;
         "enrollment 'sensor-03' would be created or updated disabled; this stack creates enrollments enabled. " +
         "Policies cannot tell a create from an update: to disable an existing enrollment on purpose, add " +
         "'sensor-03' to allowDisabled in the policy config",
+    },
+    {
+      urn: urn("prod-meter-02"),
+      policy: "enrollment-hubs-linked",
+      level: "mandatory",
+      message: "enrollment 'prod-meter-02': hub #1 in iotHubs is not linked to this stack",
     },
     {
       urn: urn("sensor-03"),
@@ -176,6 +216,13 @@ test("prod: mandatory violations fail the preview, naming enrollment and policy;
       message: "enrollment 'sensor-03': the registration ID does not match the pattern ^prod-[a-z0-9-]+$",
     },
   ]);
+  // prod-meter-02's inputs were the raw ones (check passes them through while one is unknown), prod-meter-01's checked.
+  const inputsOf = (name: string): Record<string, unknown> =>
+    events.find((e) => e.resourcePreEvent?.metadata.urn === urn(name))?.resourcePreEvent?.metadata.new?.inputs ?? {};
+  expect(Object.keys(inputsOf("prod-meter-02"))).toEqual(expect.arrayContaining(["attestation", "deviceId"]));
+  expect(inputsOf("prod-meter-02")).not.toHaveProperty("certificateValidity");
+  expect(inputsOf("prod-meter-01")).toHaveProperty("certificateValidity");
+  expect(inputsOf("prod-meter-01")).not.toHaveProperty("attestation");
   // The policy saw the keys and the twin in plaintext; neither they nor the unlinked hub's name are in the output or
   // in a policy event.
   const everything = text + JSON.stringify(events.filter((e) => e.policyEvent));

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { gitHubRest } from "./lib/github-rest";
 import { postReviewComment, type WorkflowRun } from "./lib/review-artifact";
 
-/** The file the review job writes with `npm run review -- --out`. */
+/** The file the review job writes with `npm run review -- --comment-file` (the comment-sized text). */
 const reportFileName = "review.md";
 
 function flags(argv: string[]): { artifact: string; marker: string } {

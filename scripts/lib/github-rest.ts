@@ -6,6 +6,18 @@ export interface GitHubRest {
   /** Every item of a paged list, following rel="next" until the last page. */
   list<T>(path: string): Promise<T[]>;
   send<T>(method: "POST" | "PATCH", path: string, body: unknown): Promise<T>;
+  delete(path: string): Promise<void>;
+}
+
+/** A call GitHub refused: the message names the call and GitHub's message; `status` is the HTTP status. */
+export class GitHubApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "GitHubApiError";
+  }
 }
 
 /** `GITHUB_API_URL` is set on every GitHub runner (and differs on GitHub Enterprise Server). */
@@ -31,7 +43,10 @@ export function gitHubRest(token: string, apiUrl = "https://api.github.com"): Gi
       } catch {
         // not JSON: the text as it came
       }
-      throw new Error(`GitHub API ${method} ${url.slice(base.length)} answered ${response.status}: ${message}`);
+      throw new GitHubApiError(
+        `GitHub API ${method} ${url.slice(base.length)} answered ${response.status}: ${message}`,
+        response.status,
+      );
     }
     return response;
   }
@@ -54,6 +69,9 @@ export function gitHubRest(token: string, apiUrl = "https://api.github.com"): Gi
     },
     send: async <T>(method: "POST" | "PATCH", path: string, body: unknown) =>
       (await (await call(method, base + path, body)).json()) as T,
+    delete: async (path: string) => {
+      await (await call("DELETE", base + path)).arrayBuffer();
+    },
   };
 }
 

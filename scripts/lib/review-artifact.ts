@@ -4,6 +4,8 @@
 // that is missing, too large or carries a marker other than the expected one is replaced by a notice, so a stale
 // comment never survives a review that did not finish.
 import type { GitHubRest } from "./github-rest";
+import { GitHub } from "./review/github";
+import { upsertReviewComment, workflowBot } from "./review/pull-request";
 
 /** GitHub refuses comment bodies longer than this. */
 export const gitHubCommentLimit = 65_536;
@@ -26,12 +28,6 @@ export interface PullRequest {
   number: number;
   state: string;
   head: { sha: string; repo: { full_name: string } | null };
-}
-
-export interface IssueComment {
-  id: number;
-  body?: string;
-  user: { login: string } | null;
 }
 
 export function isReviewMarker(text: string): boolean {
@@ -78,11 +74,6 @@ export function pullRequestOfRun(pulls: PullRequest[], run: WorkflowRun): number
   return matching[0]?.number;
 }
 
-/** This review's own comment: written by the bot and carrying the marker (anyone can quote a marker). */
-export function ownComment(comments: IssueComment[], marker: string, bot: string): IssueComment | undefined {
-  return comments.find((c) => c.user?.login === bot && (c.body ?? "").includes(marker));
-}
-
 export type PostOutcome =
   | { action: "created" | "updated" | "unchanged"; pullRequest: number; commentId: number; notice?: string }
   | { action: "skipped"; reason: string };
@@ -101,7 +92,7 @@ export interface PostRequest {
 
 /** Creates, edits in place or leaves alone the review's comment on the pull request the run previewed. */
 export async function postReviewComment(request: PostRequest): Promise<PostOutcome> {
-  const { api, repository, run, marker, report, bot = "github-actions[bot]" } = request;
+  const { api, repository, run, marker, report, bot = workflowBot } = request;
   if (!isReviewMarker(marker)) throw new Error(`--marker ${JSON.stringify(marker)} is not a review marker`);
   if (run.event !== "pull_request") {
     return { action: "skipped", reason: `the run was triggered by ${run.event}, not by a pull request` };
@@ -121,18 +112,7 @@ export async function postReviewComment(request: PostRequest): Promise<PostOutco
 
   const problem = reportProblem(report, marker);
   const body = problem === undefined && report !== undefined ? report : noticeBody(marker, problem ?? "", run);
-  const comments = await api.list<IssueComment>(`/repos/${repository}/issues/${pullRequest}/comments?per_page=100`);
-  const existing = ownComment(comments, marker, bot);
-  const notice = problem;
-  if (existing && existing.body === body) {
-    return { action: "unchanged", pullRequest, commentId: existing.id, notice };
-  }
-  if (existing) {
-    await api.send("PATCH", `/repos/${repository}/issues/comments/${existing.id}`, { body });
-    return { action: "updated", pullRequest, commentId: existing.id, notice };
-  }
-  const created = await api.send<IssueComment>("POST", `/repos/${repository}/issues/${pullRequest}/comments`, {
-    body,
-  });
-  return { action: "created", pullRequest, commentId: created.id, notice };
+  // The same upsert as the review command's own comments: the bot's comment that starts with the marker.
+  const { action, id } = await upsertReviewComment(new GitHub(api, repository), pullRequest, marker, body, bot);
+  return { action, pullRequest, commentId: id, notice: problem };
 }

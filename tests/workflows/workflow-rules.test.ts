@@ -109,7 +109,8 @@ test("review: the local preview runs a pull request's code with no secret, no va
   expect(local.environment).toBeUndefined();
   expect(JSON.stringify(local)).not.toMatch(/secrets\.|vars\.|github\.token|id-token/);
   expect(local.steps?.map((s) => s.run ?? s.uses)).toContain(
-    'mkdir -p "$RUNNER_TEMP/review"\nnpm run review -- --stack local --out "$RUNNER_TEMP/review/review.md"\n',
+    // The comment-sized text is what review-comment.yml posts; the full report is the job summary.
+    'mkdir -p "$RUNNER_TEMP/review"\nnpm run review -- --stack local --comment-file "$RUNNER_TEMP/review/review.md" --out "$RUNNER_TEMP/review/full.md"\n',
   );
 });
 

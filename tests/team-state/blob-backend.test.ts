@@ -254,7 +254,7 @@ test("a preview needs only read access to the state; an up with it is refused (g
   const preview = await reader.preview();
   expect(preview.changeSummary).toEqual({ same: 3 });
 
-  await reader.setConfig("hub", { value: "emulator-hub-2.azure-devices.net" });
+  await reader.setConfig("hub", { value: "127.0.0.3" });
   const refused = await reader.up().then(
     () => undefined,
     (err: unknown) => err as CommandError,
@@ -277,7 +277,7 @@ test("a preview needs only read access to the state; an up with it is refused (g
   expect(await stateOf("readonly")).toEqual(before);
   expect((await readBlobs(container, lockPrefix("readonly"))).size).toBe(0);
   expect((await emulator.client().getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual([
-    "emulator-hub-1.azure-devices.net",
+    "127.0.0.2",
   ]);
 });
 

@@ -276,9 +276,7 @@ test("a preview needs only read access to the state; an up with it is refused (g
 
   expect(await stateOf("readonly")).toEqual(before);
   expect((await readBlobs(container, lockPrefix("readonly"))).size).toBe(0);
-  expect((await emulator.client().getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual([
-    "127.0.0.2",
-  ]);
+  expect((await emulator.client().getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual(["127.0.0.2"]);
 });
 
 /** Another checkout holding the same stack file as `stack`'s. */

@@ -111,7 +111,6 @@ async function main(): Promise<void> {
       return stack;
     };
     const stack = await benchStack("bench");
-    process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
     const patterns = { cli: /bin\/pulumi (up|preview|refresh)/, provider: /dynamic-provider/ };
 
     const up = await withPeakMemory(patterns, () => timed(() => stack.up({ parallel })));

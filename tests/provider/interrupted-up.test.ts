@@ -44,7 +44,6 @@ function killUp(stackName: string): boolean {
 
 beforeAll(() => {
   project = scratchProject(projectRoot, "dps-interrupted-");
-  process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
 });
 
 beforeEach(async () => {

@@ -1,0 +1,218 @@
+// The enrollment manifest (e.g. stacks/<stack>/enrollments.yaml): its structure checked against
+// enrollments.schema.json, the `defaults:` merge, certificate paths relative to the manifest, keys as references to
+// secret stack config, and the DPS rules of `check` — every problem at once, each as `file:line:column: entry:
+// field: reason`. Pure apart from reading the manifest and its certificate files.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { LineCounter, parseDocument } from "yaml";
+
+import {
+  certificateCommonName,
+  isPlainObject,
+  normalizeEnrollment,
+  parseCertificateText,
+} from "../enrollment/normalize";
+import type { EnrollmentSpec } from "../enrollment/types";
+import { entryModel, manifestPath, type SecretRef } from "./entries";
+import { SourcePositions, type Path, type Position } from "./positions";
+import { schemaProblems } from "./schema";
+
+export type { SecretRef } from "./entries";
+
+/** One manifest entry once loaded: the model with certificate text read, and key references still unresolved. */
+export interface ManifestEntry {
+  /** Where it came from, for messages: `individualEnrollments[2] (mydevice)`. */
+  label: string;
+  registrationId: string;
+  spec: EnrollmentSpec<SecretRef>;
+  adopt: boolean;
+}
+
+/** Every problem of a manifest, each `file:line:column: entry: field: reason`. */
+export class ManifestError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`the enrollment manifest has ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
+    this.name = "ManifestError";
+  }
+}
+
+export interface LoadOptions {
+  linkedHubs?: readonly string[];
+  /** Hub name → host name: `iotHubs:` entries may name a hub by its name instead of its host name. */
+  hubNames?: Readonly<Record<string, string>>;
+  /** Display name of the manifest in messages (defaults to its path). */
+  displayName?: string;
+}
+
+interface Problem extends Position {
+  text: string;
+}
+
+function fieldName(steps: Path): string {
+  return steps.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/** Certificate text: PEM as it is, anything else (a DER .cer) as base64 of its bytes. */
+function readCertificate(file: string): string {
+  const bytes = fs.readFileSync(file);
+  const text = bytes.toString("utf8");
+  return text.includes("-----BEGIN") ? text : bytes.toString("base64");
+}
+
+export function loadManifest(file: string, options: LoadOptions = {}): ManifestEntry[] {
+  const name = options.displayName ?? file;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ManifestError([`${name}: cannot read the manifest (${errorCode(err)})`]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const problems: Problem[] = [];
+  const at = (position: Position, message: string): void =>
+    void problems.push({ ...position, text: `${name}:${position.line}:${position.column}: ${message}` });
+  const report = (): never => {
+    problems.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ManifestError(problems.map((p) => p.text));
+  };
+  for (const error of doc.errors) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    at({ line, column: col }, error.message.split("\n")[0]);
+  }
+  if (problems.length > 0) report();
+
+  const positions = new SourcePositions(doc, lines);
+  const root: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (!isPlainObject(root)) {
+    at({ line: 1, column: 1 }, "expected a mapping with individualEnrollments: (and optionally defaults:)");
+    report();
+  }
+  const content = root as Record<string, unknown>;
+  const list = Array.isArray(content.individualEnrollments) ? (content.individualEnrollments as unknown[]) : [];
+  const defaults = isPlainObject(content.defaults) ? content.defaults : {};
+
+  /** Each entry's registration ID as written, or its certificate's CN, when known. */
+  const ids = list.map((raw): string | undefined => {
+    if (!isPlainObject(raw)) return undefined;
+    if (typeof raw.registrationId === "string") return raw.registrationId;
+    const x509 = isPlainObject(raw.attestation) && isPlainObject(raw.attestation.x509) ? raw.attestation.x509 : {};
+    if (typeof x509.primaryCertificate !== "string") return undefined;
+    try {
+      const cert = parseCertificateText(readCertificate(path.resolve(path.dirname(file), x509.primaryCertificate)));
+      return (cert && certificateCommonName(cert)?.toLowerCase()) || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  /** `individualEnrollments[2] (id)`. */
+  const labels = ids.map((id, index) => `individualEnrollments[${index}]${id === undefined ? "" : ` (${id})`}`);
+  const describe = (steps: Path): { scope: string; field: Path } => {
+    if (steps[0] === "individualEnrollments" && typeof steps[1] === "number") {
+      return { scope: `${labels[steps[1]] ?? `individualEnrollments[${steps[1]}]`}: `, field: steps.slice(2) };
+    }
+    if (steps[0] === "defaults") return { scope: "defaults: ", field: steps.slice(1) };
+    return { scope: "", field: steps };
+  };
+
+  // 1. Structure, from the schema.
+  const schemaPaths: Path[] = [];
+  for (const problem of schemaProblems(content)) {
+    const steps = problem.path;
+    const where =
+      problem.at === "parent"
+        ? positions.position(steps.slice(0, -1))
+        : positions.position(steps, { key: problem.at === "key" });
+    const { scope, field } = describe(steps);
+    at(where, `${scope}${field.length > 0 ? `${fieldName(field)}: ` : ""}${problem.reason}`);
+    schemaPaths.push(steps);
+  }
+
+  // 2. One enrollment per registration ID (DPS compares them case-insensitively), whatever else is wrong.
+  const seen = new Map<string, number>();
+  ids.forEach((id, index) => {
+    if (id === undefined) return;
+    const previous = seen.get(id.toLowerCase());
+    if (previous === undefined) {
+      seen.set(id.toLowerCase(), index);
+      return;
+    }
+    const where = positions.depth(["individualEnrollments", index, "registrationId"]) === 3 ? ["registrationId"] : [];
+    at(
+      positions.position(["individualEnrollments", index, ...where]),
+      `${labels[index]}: registrationId: '${id.toLowerCase()}' is also used by ${labels[previous]} ` +
+        `(line ${positions.position(["individualEnrollments", previous]).line})`,
+    );
+  });
+
+  // 3. The rules of DPS (and of files and names) in code, per entry, on the entry as `defaults:` complete it. A
+  //    field already reported (by the schema, or here) is not reported again from another angle.
+  const entries: ManifestEntry[] = [];
+  list.forEach((raw, index) => {
+    if (!isPlainObject(raw)) return;
+    const entryPath: Path = ["individualEnrollments", index];
+    /** Where a field of the merged entry is written: in the entry, else in `defaults:` (else, the entry). */
+    const written = (field: Path): Path =>
+      positions.depth([...entryPath, field[0]]) < entryPath.length + 1 && positions.depth(["defaults", field[0]]) === 2
+        ? ["defaults", ...field]
+        : [...entryPath, ...field];
+    const reported = [...schemaPaths];
+    const problem = (field: Path, reason: string): void => {
+      const place = written(field);
+      const related = (other: Path): boolean =>
+        other.slice(0, place.length).every((step, i) => step === place[i]) ||
+        place.slice(0, other.length).every((step, i) => step === other[i]);
+      if (reported.some(related)) return;
+      reported.push(place);
+      at(positions.position(place), `${labels[index]}: ${fieldName(field)}: ${reason}`);
+    };
+
+    const merged: Record<string, unknown> = { ...defaults, ...raw };
+    const hubNames = options.hubNames;
+    if (hubNames && Array.isArray(merged.iotHubs)) {
+      // A name resolves to its host name; anything with a dot is a host name, checked against linkedHubs below.
+      merged.iotHubs = (merged.iotHubs as unknown[]).map((hub, i) => {
+        if (typeof hub !== "string" || hub.includes(".")) return hub;
+        const hostName = Object.hasOwn(hubNames, hub) ? hubNames[hub] : undefined;
+        if (hostName === undefined) {
+          problem(["iotHubs", i], `unknown hub '${hub}' (this stack's hubs: ${Object.keys(hubNames).join(", ")})`);
+        }
+        return hostName ?? hub;
+      });
+    }
+    const { spec, adopt } = entryModel(merged, (field, certificate) => {
+      try {
+        return readCertificate(path.resolve(path.dirname(file), certificate));
+      } catch (err) {
+        problem(field, `cannot read ${certificate} (${errorCode(err)})`);
+        return undefined;
+      }
+    });
+    // Keys are references here: `check` sees them, and their format, once the program resolves them.
+    const checked = normalizeEnrollment(
+      { ...spec, primaryKey: undefined, secondaryKey: undefined },
+      {
+        linkedHubs: options.linkedHubs,
+      },
+    );
+    for (const failure of checked.failures) {
+      const field = manifestPath(failure.property);
+      const item = failure.index === undefined ? field : [...field, failure.index];
+      // The model's attestationType is the manifest's attestation: missing, when the schema had nothing to say.
+      problem(
+        item,
+        failure.property === "attestationType" ? "is required (x509, tpm or symmetricKey)" : failure.reason,
+      );
+    }
+    // Any problem anywhere throws below: these entries are returned only when there is none.
+    if (checked.inputs)
+      entries.push({ label: labels[index], registrationId: checked.inputs.registrationId, spec, adopt });
+  });
+  if (problems.length > 0) report();
+  return entries;
+}

@@ -7,25 +7,50 @@ import type { ProvisioningServiceClient } from "azure-iot-provisioning-service";
 
 import { createServiceClient } from "../../dynamic-providers/service-client";
 import { defaultConfig, type EmulatorConfig } from "../../emulator/config";
+import type { RequestLogEntry } from "../../emulator/middleware";
 import { startEmulator, type RunningEmulator } from "../../emulator/server";
 
 export interface TestEmulator extends RunningEmulator {
   dataDir: string;
   /** Microsoft's service client, pointed at this emulator with the given connection string (owner by default). */
   client(connectionString?: string): ProvisioningServiceClient;
+  /**
+   * Every request the emulator has logged so far (started with `requestLog`), up to and without a marker request
+   * this makes: the log is written asynchronously, and the marker's line proves every earlier line is there.
+   */
+  requests(): Promise<RequestLogEntry[]>;
   /** Stops the emulator and removes its data directory. */
   dispose(): Promise<void>;
 }
+
+let markers = 0;
 
 export async function startTestEmulator(overrides: Partial<EmulatorConfig> = {}): Promise<TestEmulator> {
   const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "dps-emulator-"));
   const config: EmulatorConfig = { ...defaultConfig(dataDir), port: 0, mqttPort: -1, requestLog: "", ...overrides };
   const emulator = await startEmulator(config);
+  const client = (connectionString = emulator.connection.connectionString): ProvisioningServiceClient =>
+    createServiceClient({ connectionString, port: emulator.port, ca: emulator.caPem });
   return {
     ...emulator,
     dataDir,
-    client: (connectionString = emulator.connection.connectionString) =>
-      createServiceClient({ connectionString, port: emulator.port, ca: emulator.caPem }),
+    client,
+    requests: async () => {
+      if (!config.requestLog || config.requestLog === "-")
+        throw new Error("the emulator was started without requestLog");
+      const marker = `log-marker-${process.pid}-${++markers}`;
+      await client()
+        .getIndividualEnrollment(marker)
+        .catch(() => undefined);
+      for (let waited = 0; waited < 10_000; waited += 20) {
+        const lines = fs.existsSync(config.requestLog) ? fs.readFileSync(config.requestLog, "utf8").split("\n") : [];
+        const entries = lines.filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as RequestLogEntry);
+        const end = entries.findIndex((e) => e.path.includes(marker));
+        if (end >= 0) return entries.slice(0, end).filter((e) => !e.path.includes("log-marker-"));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`the emulator's request log ${config.requestLog} never showed ${marker}`);
+    },
     dispose: async () => {
       await emulator.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

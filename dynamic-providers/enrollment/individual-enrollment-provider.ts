@@ -79,15 +79,13 @@ export function createIndividualEnrollmentProvider(runtime: Runtime): Individual
       const inputs = runtime.certificates.stash({ ...result.inputs, ...service.target, providerVersion });
       return Promise.resolve({ inputs });
     },
-    diff: (id, olds, news) => {
-      stored(id, olds);
-      const diff = diffEnrollment(olds, news);
-      return Promise.resolve({
-        changes: diff.changes,
-        replaces: diff.replaces,
-        deleteBeforeReplace: diff.deleteBeforeReplace,
-      });
-    },
+    // A promise's executor turns a throw (a refused state) into a rejection, like the async methods'.
+    diff: (id, olds, news) =>
+      new Promise((resolve) => {
+        stored(id, olds);
+        const diff = diffEnrollment(olds, news);
+        resolve({ changes: diff.changes, replaces: diff.replaces, deleteBeforeReplace: diff.deleteBeforeReplace });
+      }),
     create: async (inputs) => (await provider(inputs)).create(inputs),
     read: async (id, props) => {
       stored(id, props);

@@ -39,7 +39,8 @@ interface StateResource {
 
 async function enrollmentState(): Promise<Record<string, StateResource>> {
   const deployment = (await stack.exportStack()).deployment as { resources: StateResource[] };
-  return Object.fromEntries(deployment.resources.filter((r) => r.type === enrollmentType).map((r) => [r.id, r]));
+  const enrollments = deployment.resources.filter((r) => r.type === enrollmentType);
+  return Object.fromEntries(enrollments.map((r): [string, StateResource] => [r.id ?? "", r]));
 }
 
 /** A node_modules of symlinks to the project's, with `@dps-enrollments` a real directory of its own. */

@@ -1,8 +1,6 @@
 // The main job (`npm start`): starts the local DPS emulator when it is not running, runs `pulumi up` on the `local`
 // stack (stacks/local/enrollments.yaml) with the pinned CLI, and prints what DPS now holds.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as path from "node:path";
 
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
@@ -11,69 +9,10 @@ import { emulatorClientOptions } from "../dynamic-providers/enrollment/connectio
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
 import { makeDevCertificates } from "./dev-certs";
+import { ensureEmulator } from "./lib/local-emulator";
 import { pinnedPulumiCommand, projectRoot } from "./lib/pulumi-cli";
 
 const dataDir = path.join(projectRoot, ".emulator-data");
-const connectionFile = path.join(dataDir, "connection.json");
-
-function healthy(info: ConnectionInfo): Promise<boolean> {
-  const url = new URL(info.endpoint);
-  return new Promise((resolve) => {
-    const req = https.get(
-      {
-        host: "127.0.0.1",
-        port: url.port || 443,
-        path: "/_emulator/health",
-        ca: fs.readFileSync(info.caCertificate, "utf8"),
-        servername: url.hostname,
-        timeout: 2000,
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      },
-    );
-    req.on("error", () => resolve(false));
-    req.on("timeout", () => req.destroy());
-  });
-}
-
-async function running(): Promise<ConnectionInfo | undefined> {
-  if (!fs.existsSync(connectionFile)) return undefined;
-  const info = JSON.parse(fs.readFileSync(connectionFile, "utf8")) as ConnectionInfo;
-  return (await healthy(info)) ? info : undefined;
-}
-
-/** Starts the emulator in the background (it keeps running after this job) and waits until it answers. */
-async function ensureEmulator(): Promise<ConnectionInfo> {
-  const existing = await running();
-  if (existing) {
-    console.log(`[main] DPS emulator already running at ${existing.endpoint}`);
-    return existing;
-  }
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.rmSync(connectionFile, { force: true });
-  const log = fs.openSync(path.join(dataDir, "emulator.log"), "a");
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(projectRoot, "emulator", "main.ts"), "--data", dataDir],
-    { cwd: projectRoot, detached: true, stdio: ["ignore", log, log] },
-  );
-  child.unref();
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const info = await running();
-    if (info) {
-      console.log(
-        `[main] started the DPS emulator at ${info.endpoint} (pid ${child.pid}, log .emulator-data/emulator.log)`,
-      );
-      return info;
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the DPS emulator did not start; see ${path.join(dataDir, "emulator.log")}`);
-}
 
 interface EnrollmentRow {
   registrationId: string;
@@ -112,7 +51,7 @@ async function summary(info: ConnectionInfo): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const info = await ensureEmulator();
+  const info = await ensureEmulator(dataDir);
   const certs = path.join(projectRoot, "stacks", "local", "certs");
   if (!fs.existsSync(path.join(certs, "mydevice.pem"))) {
     makeDevCertificates(certs, ["mydevice"]);

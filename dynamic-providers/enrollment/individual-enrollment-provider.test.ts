@@ -1,6 +1,7 @@
 import * as os from "node:os";
 
 import { createIndividualEnrollmentProvider, type RawInputs } from "./individual-enrollment-provider";
+import { normalizeEnrollment } from "./normalize";
 import { createRuntime } from "./runtime";
 import type { EnrollmentOutputs } from "./types";
 import { allowOlderProviderVariable, compareVersions, providerVersion } from "./version";
@@ -9,20 +10,10 @@ import { allowOlderProviderVariable, compareVersions, providerVersion } from "./
 const provider = createIndividualEnrollmentProvider(createRuntime(os.tmpdir()));
 
 describe("check", () => {
-  test("records the provider's version, the package's own, in the inputs", async () => {
+  test("is normalize's result with the provider's version, the package's own", async () => {
     const raw: RawInputs = { registrationId: "Dev-1", attestationType: "symmetricKey" };
-    const { inputs } = await provider.check(raw, raw);
     expect(providerVersion).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(inputs).toEqual({
-      registrationId: "dev-1",
-      attestationType: "symmetricKey",
-      iotEdge: false,
-      iotHubs: [],
-      reprovisionPolicy: "reprovisionAndMigrateData",
-      enabled: true,
-      adopt: false,
-      providerVersion,
-    });
+    expect(await provider.check(raw, raw)).toEqual({ inputs: { ...normalizeEnrollment(raw).inputs, providerVersion } });
   });
 
   test("an input the resource does not have is named, with the one meant", async () => {
@@ -38,13 +29,7 @@ describe("check", () => {
 
 describe("state a newer provider wrote", () => {
   const olds = {
-    registrationId: "d",
-    attestationType: "symmetricKey",
-    iotEdge: false,
-    iotHubs: [],
-    reprovisionPolicy: "reprovisionAndMigrateData",
-    enabled: true,
-    adopt: false,
+    ...normalizeEnrollment({ registrationId: "d", attestationType: "symmetricKey" }).inputs,
     etag: '"e"',
     createdDateTimeUtc: "t",
     lastUpdatedDateTimeUtc: "t",

@@ -87,6 +87,18 @@ describe("check: every failure names the property and the reason", () => {
       ],
     ],
     [
+      "a misspelt twin field (a JavaScript program)",
+      {
+        registrationId: "t",
+        attestationType: "symmetricKey",
+        initialTwin: { tagz: {}, properties: { desird: {} } },
+      } as unknown as EnrollmentSpec,
+      [
+        { property: "initialTwin.tagz", reason: "unknown field; did you mean 'tags'?" },
+        { property: "initialTwin.properties.desird", reason: "unknown field; did you mean 'desired'?" },
+      ],
+    ],
+    [
       "a field of another attestation type",
       { attestationType: "x509", primaryCertificate: device.certPem, endorsementKey: "AAAA" },
       [{ property: "endorsementKey", reason: "is only used with attestationType tpm" }],

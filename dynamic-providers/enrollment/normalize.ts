@@ -3,6 +3,7 @@
 // field's type is checked here too; the manifest's loader reports structure with the schema first.
 import { X509Certificate } from "node:crypto";
 
+import { didYouMean } from "./suggest";
 import type { EnrollmentInputs, EnrollmentSpec } from "./types";
 import {
   allocationPolicies,
@@ -298,6 +299,14 @@ export function normalizeEnrollment(
 
   const twin = field<Record<string, unknown>>("initialTwin", "object", "a mapping");
   if (twin !== undefined) {
+    const unknownKeys = (where: string, value: unknown, known: readonly string[]): void => {
+      if (!isPlainObject(value)) return;
+      for (const key of Object.keys(value).filter((k) => !known.includes(k))) {
+        fail(`${where}.${key}`, `unknown field${didYouMean(key, known)}`);
+      }
+    };
+    unknownKeys("initialTwin", twin, ["tags", "properties"]);
+    unknownKeys("initialTwin.properties", twin.properties, ["desired"]);
     const tags = twin.tags ?? {};
     const properties = twin.properties ?? {};
     const desired = isPlainObject(properties) ? (properties.desired ?? {}) : undefined;

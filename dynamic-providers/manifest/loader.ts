@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, parseDocument, type Document } from "yaml";
 
 import {
   certificateCommonName,
@@ -45,8 +45,22 @@ export interface LoadOptions {
   displayName?: string;
 }
 
-interface Problem extends Position {
-  text: string;
+/** The problems found so far, each at its place, sorted by place when reported. */
+class Problems {
+  private readonly list: (Position & { text: string })[] = [];
+
+  constructor(private readonly name: string) {}
+
+  at(position: Position, message: string): void {
+    this.list.push({ ...position, text: `${this.name}:${position.line}:${position.column}: ${message}` });
+  }
+
+  /** Throws them all when there are any. */
+  report(): void {
+    if (this.list.length === 0) return;
+    this.list.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ManifestError(this.list.map((p) => p.text));
+  }
 }
 
 function fieldName(steps: Path): string {
@@ -64,61 +78,57 @@ function readCertificate(file: string): string {
   return text.includes("-----BEGIN") ? text : bytes.toString("base64");
 }
 
+/** Whether one path is the other or inside it. */
+function related(a: Path, b: Path): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short.every((step, i) => step === long[i]);
+}
+
+/** The YAML document, or its syntax problems. */
+function parse(text: string, problems: Problems): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  for (const error of doc.errors) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    problems.at({ line, column: col }, error.message.split("\n")[0]);
+  }
+  problems.report();
+  return { doc, lines };
+}
+
+/** An entry's registration ID as written, or its certificate's CN, when known. */
+function knownId(raw: unknown, file: string): string | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  if (typeof raw.registrationId === "string") return raw.registrationId;
+  const x509 = isPlainObject(raw.attestation) && isPlainObject(raw.attestation.x509) ? raw.attestation.x509 : {};
+  if (typeof x509.primaryCertificate !== "string") return undefined;
+  try {
+    const cert = parseCertificateText(readCertificate(path.resolve(path.dirname(file), x509.primaryCertificate)));
+    return (cert && certificateCommonName(cert)?.toLowerCase()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadManifest(file: string, options: LoadOptions = {}): ManifestEntry[] {
-  const name = options.displayName ?? file;
+  const problems = new Problems(options.displayName ?? file);
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
-    throw new ManifestError([`${name}: cannot read the manifest (${errorCode(err)})`]);
+    throw new ManifestError([`${options.displayName ?? file}: cannot read the manifest (${errorCode(err)})`]);
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const problems: Problem[] = [];
-  const at = (position: Position, message: string): void =>
-    void problems.push({ ...position, text: `${name}:${position.line}:${position.column}: ${message}` });
-  const report = (): never => {
-    problems.sort((a, b) => a.line - b.line || a.column - b.column);
-    throw new ManifestError(problems.map((p) => p.text));
-  };
-  for (const error of doc.errors) {
-    const { line, col } = lines.linePos(error.pos[0]);
-    at({ line, column: col }, error.message.split("\n")[0]);
-  }
-  if (problems.length > 0) report();
-
+  const { doc, lines } = parse(text, problems);
   const positions = new SourcePositions(doc, lines);
-  const root: unknown = doc.toJS({ maxAliasCount: 1000 });
-  if (!isPlainObject(root)) {
-    at({ line: 1, column: 1 }, "expected a mapping with individualEnrollments: (and optionally defaults:)");
-    report();
+  const content: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (!isPlainObject(content)) {
+    problems.at({ line: 1, column: 1 }, "expected a mapping with individualEnrollments: (and optionally defaults:)");
+    problems.report();
+    return [];
   }
-  const content = root as Record<string, unknown>;
   const list = Array.isArray(content.individualEnrollments) ? (content.individualEnrollments as unknown[]) : [];
-  const defaults = isPlainObject(content.defaults) ? content.defaults : {};
-
-  /** Each entry's registration ID as written, or its certificate's CN, when known. */
-  const ids = list.map((raw): string | undefined => {
-    if (!isPlainObject(raw)) return undefined;
-    if (typeof raw.registrationId === "string") return raw.registrationId;
-    const x509 = isPlainObject(raw.attestation) && isPlainObject(raw.attestation.x509) ? raw.attestation.x509 : {};
-    if (typeof x509.primaryCertificate !== "string") return undefined;
-    try {
-      const cert = parseCertificateText(readCertificate(path.resolve(path.dirname(file), x509.primaryCertificate)));
-      return (cert && certificateCommonName(cert)?.toLowerCase()) || undefined;
-    } catch {
-      return undefined;
-    }
-  });
-  /** `individualEnrollments[2] (id)`. */
+  const ids = list.map((raw) => knownId(raw, file));
   const labels = ids.map((id, index) => `individualEnrollments[${index}]${id === undefined ? "" : ` (${id})`}`);
-  const describe = (steps: Path): { scope: string; field: Path } => {
-    if (steps[0] === "individualEnrollments" && typeof steps[1] === "number") {
-      return { scope: `${labels[steps[1]] ?? `individualEnrollments[${steps[1]}]`}: `, field: steps.slice(2) };
-    }
-    if (steps[0] === "defaults") return { scope: "defaults: ", field: steps.slice(1) };
-    return { scope: "", field: steps };
-  };
 
   // 1. Structure, from the schema.
   const schemaPaths: Path[] = [];
@@ -128,8 +138,13 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
       problem.at === "parent"
         ? positions.position(steps.slice(0, -1))
         : positions.position(steps, { key: problem.at === "key" });
-    const { scope, field } = describe(steps);
-    at(where, `${scope}${field.length > 0 ? `${fieldName(field)}: ` : ""}${problem.reason}`);
+    const inEntry = steps[0] === "individualEnrollments" && typeof steps[1] === "number";
+    const [scope, field] = inEntry
+      ? [`${labels[steps[1] as number]}: `, steps.slice(2)]
+      : steps[0] === "defaults"
+        ? ["defaults: ", steps.slice(1)]
+        : ["", steps];
+    problems.at(where, `${scope}${field.length > 0 ? `${fieldName(field)}: ` : ""}${problem.reason}`);
     schemaPaths.push(steps);
   }
 
@@ -143,15 +158,15 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
       return;
     }
     const where = positions.depth(["individualEnrollments", index, "registrationId"]) === 3 ? ["registrationId"] : [];
-    at(
+    problems.at(
       positions.position(["individualEnrollments", index, ...where]),
       `${labels[index]}: registrationId: '${id.toLowerCase()}' is also used by ${labels[previous]} ` +
         `(line ${positions.position(["individualEnrollments", previous]).line})`,
     );
   });
 
-  // 3. The rules of DPS (and of files and names) in code, per entry, on the entry as `defaults:` complete it. A
-  //    field already reported (by the schema, or here) is not reported again from another angle.
+  // 3. The rules of DPS (and of files and names) in code, per entry as `defaults:` complete it.
+  const defaults = isPlainObject(content.defaults) ? content.defaults : {};
   const entries: ManifestEntry[] = [];
   list.forEach((raw, index) => {
     if (!isPlainObject(raw)) return;
@@ -161,58 +176,57 @@ export function loadManifest(file: string, options: LoadOptions = {}): ManifestE
       positions.depth([...entryPath, field[0]]) < entryPath.length + 1 && positions.depth(["defaults", field[0]]) === 2
         ? ["defaults", ...field]
         : [...entryPath, ...field];
+    // A field already reported (by the schema, or here) is not reported again from another angle.
     const reported = [...schemaPaths];
     const problem = (field: Path, reason: string): void => {
       const place = written(field);
-      const related = (other: Path): boolean =>
-        other.slice(0, place.length).every((step, i) => step === place[i]) ||
-        place.slice(0, other.length).every((step, i) => step === other[i]);
-      if (reported.some(related)) return;
+      if (reported.some((other) => related(other, place))) return;
       reported.push(place);
-      at(positions.position(place), `${labels[index]}: ${fieldName(field)}: ${reason}`);
+      problems.at(positions.position(place), `${labels[index]}: ${fieldName(field)}: ${reason}`);
     };
-
-    const merged: Record<string, unknown> = { ...defaults, ...raw };
-    const hubNames = options.hubNames;
-    if (hubNames && Array.isArray(merged.iotHubs)) {
-      // A name resolves to its host name; anything with a dot is a host name, checked against linkedHubs below.
-      merged.iotHubs = (merged.iotHubs as unknown[]).map((hub, i) => {
-        if (typeof hub !== "string" || hub.includes(".")) return hub;
-        const hostName = Object.hasOwn(hubNames, hub) ? hubNames[hub] : undefined;
-        if (hostName === undefined) {
-          problem(["iotHubs", i], `unknown hub '${hub}' (this stack's hubs: ${Object.keys(hubNames).join(", ")})`);
-        }
-        return hostName ?? hub;
-      });
-    }
-    const { spec, adopt } = entryModel(merged, (field, certificate) => {
-      try {
-        return readCertificate(path.resolve(path.dirname(file), certificate));
-      } catch (err) {
-        problem(field, `cannot read ${certificate} (${errorCode(err)})`);
-        return undefined;
-      }
-    });
-    // Keys are references here: `check` sees them, and their format, once the program resolves them.
-    const checked = normalizeEnrollment(
-      { ...spec, primaryKey: undefined, secondaryKey: undefined },
-      {
-        linkedHubs: options.linkedHubs,
-      },
-    );
-    for (const failure of checked.failures) {
-      const field = manifestPath(failure.property);
-      const item = failure.index === undefined ? field : [...field, failure.index];
-      // The model's attestationType is the manifest's attestation: missing, when the schema had nothing to say.
-      problem(
-        item,
-        failure.property === "attestationType" ? "is required (x509, tpm or symmetricKey)" : failure.reason,
-      );
-    }
-    // Any problem anywhere throws below: these entries are returned only when there is none.
-    if (checked.inputs)
-      entries.push({ label: labels[index], registrationId: checked.inputs.registrationId, spec, adopt });
+    const checked = checkEntry({ ...defaults, ...raw }, file, options, problem);
+    // Any problem anywhere throws below: entries are returned only when there is none.
+    if (checked) entries.push({ label: labels[index], ...checked });
   });
-  if (problems.length > 0) report();
+  problems.report();
   return entries;
+}
+
+/** An entry (defaults merged) as the model, when the rules of DPS in code find nothing wrong with it. */
+function checkEntry(
+  merged: Record<string, unknown>,
+  file: string,
+  options: LoadOptions,
+  problem: (field: Path, reason: string) => void,
+): Omit<ManifestEntry, "label"> | undefined {
+  const hubNames = options.hubNames;
+  if (hubNames && Array.isArray(merged.iotHubs)) {
+    // A name resolves to its host name; anything with a dot is a host name, checked against linkedHubs below.
+    merged.iotHubs = (merged.iotHubs as unknown[]).map((hub, i) => {
+      if (typeof hub !== "string" || hub.includes(".")) return hub;
+      const hostName = Object.hasOwn(hubNames, hub) ? hubNames[hub] : undefined;
+      if (hostName === undefined) {
+        problem(["iotHubs", i], `unknown hub '${hub}' (this stack's hubs: ${Object.keys(hubNames).join(", ")})`);
+      }
+      return hostName ?? hub;
+    });
+  }
+  const { spec, adopt } = entryModel(merged, (field, certificate) => {
+    try {
+      return readCertificate(path.resolve(path.dirname(file), certificate));
+    } catch (err) {
+      problem(field, `cannot read ${certificate} (${errorCode(err)})`);
+      return undefined;
+    }
+  });
+  // Keys are references here: `check` sees them, and their format, once the program resolves them.
+  const keyless = { ...spec, primaryKey: undefined, secondaryKey: undefined };
+  const checked = normalizeEnrollment(keyless, { linkedHubs: options.linkedHubs });
+  for (const failure of checked.failures) {
+    const field = manifestPath(failure.property);
+    // The model's attestationType is the manifest's attestation: missing, when the schema had nothing to say.
+    const reason = failure.property === "attestationType" ? "is required (x509, tpm or symmetricKey)" : failure.reason;
+    problem(failure.index === undefined ? field : [...field, failure.index], reason);
+  }
+  return checked.inputs && { registrationId: checked.inputs.registrationId, spec, adopt };
 }

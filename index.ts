@@ -21,6 +21,8 @@ interface KnownDps {
   serviceHostName?: string;
   deviceHostName?: string;
   linkedHubs: string[];
+  /** Hub name → host name (the emulator's hubs have names, as Azure's do). */
+  hubNames?: Record<string, string>;
 }
 
 function knownDps(): KnownDps {
@@ -37,12 +39,14 @@ function knownDps(): KnownDps {
       endpoint: string;
       deviceEndpoint: string;
       linkedHubs: string[];
+      hubs?: { name: string; hostName: string }[];
     };
     return {
       idScope: info.idScope,
       serviceHostName: new URL(info.endpoint).host,
       deviceHostName: new URL(info.deviceEndpoint).host,
       linkedHubs: info.linkedHubs,
+      hubNames: info.hubs && Object.fromEntries(info.hubs.map((hub) => [hub.name, hub.hostName])),
     };
   }
   return {
@@ -95,7 +99,7 @@ const enrollments = new DpsEnrollments(
     manifestDisplayName: manifest,
     // Azure hub host names derive from their names, so the manifest is checked at preview, before the hubs exist.
     linkedHubs: azure ? Object.values(azure.hubNames) : (known?.linkedHubs ?? []),
-    hubNames: azure?.hubNames,
+    hubNames: azure?.hubNames ?? known?.hubNames,
     service: azure?.service,
   },
   // Enrollments wait for the DPS, its linked hubs and the role assignment.

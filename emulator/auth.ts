@@ -3,7 +3,7 @@
 // service's error body.
 import { authenticateBearer, type EntraTrust } from "./entra";
 import { DpsError } from "./errors";
-import type { AccessRight, EmulatorIdentity } from "./identity";
+import type { AccessPolicy, AccessRight, EmulatorIdentity } from "./identity";
 import { decodedResource, parseSasToken, resourceCovers, signatureMatches } from "./sas";
 
 export interface ServicePrincipal {
@@ -37,26 +37,51 @@ export function authenticateService(
     }
     return authenticateBearer(authorization.slice("Bearer ".length).trim(), entra, required, now);
   }
+  const policy = verifyPolicySas(
+    authorization,
+    hostNames,
+    "this service",
+    identity.policies,
+    required,
+    now,
+    (reason) => new DpsError("Unauthorized", reason),
+  );
+  return { principal: policy.keyName, rights: policy.rights };
+}
+
+/**
+ * A SAS token checked against shared access policies, the DPS's or a hub's: well formed, not expired, of an existing
+ * policy, signed with one of its keys, for one of `resources`, with the `required` right. `refuse` makes the error.
+ */
+export function verifyPolicySas<Right extends string>(
+  authorization: string,
+  resources: readonly string[],
+  resourceName: string,
+  policies: readonly AccessPolicy<Right>[],
+  required: Right,
+  now: Date,
+  refuse: (reason: string) => Error,
+): AccessPolicy<Right> {
   const token = parseSasToken(authorization);
   if (!token) {
-    throw new DpsError("Unauthorized", "Authorization is not a valid SharedAccessSignature (needs sr, sig, se, skn)");
+    throw refuse("Authorization is not a valid SharedAccessSignature (needs sr, sig, se, skn)");
   }
   if (token.se * 1000 <= now.getTime()) {
-    throw new DpsError("Unauthorized", `SharedAccessSignature expired at ${new Date(token.se * 1000).toISOString()}`);
+    throw refuse(`SharedAccessSignature expired at ${new Date(token.se * 1000).toISOString()}`);
   }
-  const policy = identity.policies.find((p) => p.keyName === token.skn);
+  const policy = policies.find((p) => p.keyName === token.skn);
   if (!policy) {
-    throw new DpsError("Unauthorized", `shared access policy '${token.skn ?? ""}' does not exist`);
+    throw refuse(`shared access policy '${token.skn ?? ""}' does not exist`);
   }
   if (!signatureMatches(token, policy.primaryKey) && !signatureMatches(token, policy.secondaryKey)) {
-    throw new DpsError("Unauthorized", `SharedAccessSignature was not signed with a key of policy '${policy.keyName}'`);
+    throw refuse(`SharedAccessSignature was not signed with a key of policy '${policy.keyName}'`);
   }
   const resource = decodedResource(token);
-  if (!resource || !hostNames.some((host) => resourceCovers(resource, host))) {
-    throw new DpsError("Unauthorized", `SharedAccessSignature resource '${token.sr}' is not this service`);
+  if (!resource || !resources.some((host) => resourceCovers(resource, host))) {
+    throw refuse(`SharedAccessSignature resource '${token.sr}' is not ${resourceName}`);
   }
   if (!policy.rights.includes(required)) {
-    throw new DpsError("Unauthorized", `shared access policy '${policy.keyName}' lacks the ${required} right`);
+    throw refuse(`shared access policy '${policy.keyName}' lacks the ${required} right`);
   }
-  return { principal: policy.keyName, rights: policy.rights };
+  return policy;
 }

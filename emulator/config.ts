@@ -1,7 +1,15 @@
 // Emulator settings and their command-line flags. Every bad flag is an error that names the flag and the reason.
 import * as path from "node:path";
 
+import { FlagError, integerFlag, parseFlags } from "../scripts/lib/flags";
+
 export interface LinkedHub {
+  /** What manifests may call it (`iotHubs: [emulator-hub-1]`), as Azure's hub names; no dots. */
+  name: string;
+  /**
+   * Where its registry API answers: a loopback address the emulator also listens on (the default, so the name needs
+   * no DNS), or a DNS name you make resolve to the emulator. The emulator routes by the request's Host.
+   */
   hostName: string;
   /** Weight for hashed allocation (1–1000), as the ARM `allocationWeight`. */
   allocationWeight: number;
@@ -46,10 +54,42 @@ export interface EmulatorConfig {
   entra?: EntraSettings;
 }
 
+// 127.0.0.0/8 is loopback: Linux and Windows answer every address in it with no setup, so these hosts reach the
+// emulator without DNS or hosts-file entries (macOS needs `sudo ifconfig lo0 alias 127.0.0.2 up` once per boot).
 export const defaultHubs: LinkedHub[] = [
-  { hostName: "emulator-hub-1.azure-devices.net", allocationWeight: 1, applyAllocationPolicy: true },
-  { hostName: "emulator-hub-2.azure-devices.net", allocationWeight: 1, applyAllocationPolicy: true },
+  { name: "emulator-hub-1", hostName: "127.0.0.2", allocationWeight: 1, applyAllocationPolicy: true },
+  { name: "emulator-hub-2", hostName: "127.0.0.3", allocationWeight: 1, applyAllocationPolicy: true },
 ];
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+export function isIpv4(host: string): boolean {
+  return ipv4.test(host);
+}
+
+/**
+ * What is wrong with the hubs of a configuration: duplicate names or hosts, or a hub on the DPS's own host (its
+ * requests would go to the DPS). Empty when nothing is.
+ */
+export function hubProblems(config: Pick<EmulatorConfig, "linkedHubs" | "hostName">): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const hosts = new Set<string>();
+  const dpsHosts = new Set(["localhost", "127.0.0.1", config.hostName.toLowerCase()]);
+  for (const hub of config.linkedHubs) {
+    const host = hub.hostName.toLowerCase();
+    if (names.has(hub.name.toLowerCase())) problems.push(`hub name '${hub.name}' is used twice`);
+    if (hosts.has(host)) problems.push(`hub host '${hub.hostName}' is used twice`);
+    if (dpsHosts.has(host)) {
+      problems.push(
+        `hub ${hub.name}: ${hub.hostName} is the DPS's own host; give each hub its own loopback address, e.g. 127.0.0.2`,
+      );
+    }
+    names.add(hub.name.toLowerCase());
+    hosts.add(host);
+  }
+  return problems;
+}
 
 export function defaultConfig(dataDir = path.resolve(".emulator-data")): EmulatorConfig {
   return {
@@ -66,40 +106,63 @@ export function defaultConfig(dataDir = path.resolve(".emulator-data")): Emulato
   };
 }
 
-export const usage = `Usage: npm run emulator -- [flags]
+export const usage = `Usage: npm run emulator -- [flags]   (--flag VALUE or --flag=VALUE)
   --host ADDRESS        address to bind (default 127.0.0.1)
   --port N              HTTPS port of the service and device APIs (default 8443; 443 lets unmodified clients in)
   --mqtt-port N         MQTTS port of the device API (default 8883; -1 turns MQTT off)
   --hostname NAME       host name clients use (default localhost)
   --data DIR            data directory (default .emulator-data)
-  --hub HOST[:WEIGHT[:noapply]]  a linked IoT hub; repeat for more (default two emulator-hub-N.azure-devices.net)
+  --hub [NAME=]HOST[:WEIGHT[:noapply]]
+                        a linked IoT hub: its name, its host (a loopback address the emulator listens on too,
+                        or a DNS name you point at the emulator), allocation weight, noapply to keep it out of
+                        allocation; repeat for more (default emulator-hub-1=127.0.0.2 and emulator-hub-2=127.0.0.3)
   --throttle N          operations per minute before 429 (default 0 = unlimited)
   --faults FRACTION     fraction of requests answered 500/503 or dropped (default 0)
   --fault-kinds LIST    which faults, comma-separated from 500,503,drop (default all)
   --request-log PATH    JSON-lines request log; - for stdout, none to disable (default <data>/requests.log)
   --entra-issuer URL    accept Microsoft Entra ID bearer tokens with this iss (default off: only SAS)
   --entra-key FILE      PEM public key or certificate that signs those tokens (RS256); needs --entra-issuer
-  --entra-role OID:ROLE role assignment of a principal object ID, ROLE contributor or reader; repeat for more`;
+  --entra-role OID:ROLE role assignment of a principal object ID, ROLE contributor or reader; repeat for more
+  --help, -h            this list`;
 
-function integer(flag: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
+/** The emulator's flags, for node:util parseArgs (through scripts/lib/flags). */
+const flagSpecs = {
+  host: { type: "string" },
+  port: { type: "string" },
+  "mqtt-port": { type: "string" },
+  hostname: { type: "string" },
+  data: { type: "string" },
+  hub: { type: "string", multiple: true },
+  throttle: { type: "string" },
+  faults: { type: "string" },
+  "fault-kinds": { type: "string" },
+  "request-log": { type: "string" },
+  "entra-issuer": { type: "string" },
+  "entra-key": { type: "string" },
+  "entra-role": { type: "string", multiple: true },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 function parseHub(value: string): LinkedHub {
-  const [hostName, weight, apply] = value.split(":");
-  if (!hostName || !/^[A-Za-z0-9.-]+$/.test(hostName)) {
-    throw new Error(`--hub ${JSON.stringify(value)}: expected HOST[:WEIGHT[:noapply]]`);
+  const eq = value.indexOf("=");
+  const name = eq < 0 ? undefined : value.slice(0, eq);
+  const [hostName, weight, apply, extra] = value.slice(eq + 1).split(":");
+  if (name !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/.test(name)) {
+    throw new FlagError(
+      `--hub ${JSON.stringify(value)}: the name must be 1 to 50 letters, digits and inner hyphens (no dots)`,
+    );
+  }
+  if (!hostName || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(hostName) || extra !== undefined) {
+    throw new FlagError(`--hub ${JSON.stringify(value)}: expected [NAME=]HOST[:WEIGHT[:noapply]]`);
   }
   if (apply !== undefined && apply !== "noapply") {
-    throw new Error(`--hub ${JSON.stringify(value)}: the third part may only be "noapply"`);
+    throw new FlagError(`--hub ${JSON.stringify(value)}: the part after the weight may only be "noapply"`);
   }
   return {
+    // Azure derives the host from the name (<name>.azure-devices.net); here the name defaults to the first label.
+    name: name ?? (isIpv4(hostName) ? hostName : hostName.split(".")[0]),
     hostName,
-    allocationWeight: weight === undefined || weight === "" ? 1 : integer("--hub weight", weight, 1, 1000),
+    allocationWeight: weight === undefined || weight === "" ? 1 : integerFlag("--hub weight", weight, 1, 1000),
     applyAllocationPolicy: apply === undefined,
   };
 }
@@ -107,98 +170,65 @@ function parseHub(value: string): LinkedHub {
 function parseRole(value: string): EntraSettings["roleAssignments"][number] {
   const [principalId, role, extra] = value.split(":");
   if (!principalId || !/^[A-Za-z0-9-]+$/.test(principalId) || (role !== "contributor" && role !== "reader") || extra) {
-    throw new Error(`--entra-role ${JSON.stringify(value)}: expected OBJECTID:contributor or OBJECTID:reader`);
+    throw new FlagError(`--entra-role ${JSON.stringify(value)}: expected OBJECTID:contributor or OBJECTID:reader`);
   }
   return { principalId, role };
 }
 
-export function parseArgs(argv: readonly string[], base: EmulatorConfig = defaultConfig()): EmulatorConfig {
+function parseFaultKinds(value: string): FaultKind[] {
+  const kinds = value.split(",");
+  for (const kind of kinds) {
+    if (kind !== "500" && kind !== "503" && kind !== "drop") {
+      throw new FlagError(`--fault-kinds: unknown fault ${JSON.stringify(kind)} (use 500, 503, drop)`);
+    }
+  }
+  return kinds as FaultKind[];
+}
+
+function parseFraction(flag: string, value: string): number {
+  const rate = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(rate >= 0 && rate <= 1)) {
+    throw new FlagError(`${flag} ${JSON.stringify(value)}: expected a fraction from 0 to 1`);
+  }
+  return rate;
+}
+
+/** The emulator's command line: the configuration, or `help` when --help asks for the flag list. */
+export type ParsedCommandLine = { help: true } | { help: false; config: EmulatorConfig };
+
+export function parseEmulatorArgs(argv: readonly string[], base: EmulatorConfig = defaultConfig()): ParsedCommandLine {
+  const flags = parseFlags(argv, flagSpecs);
+  if (flags.help) {
+    return { help: true };
+  }
   const config: EmulatorConfig = { ...base };
-  const hubs: LinkedHub[] = [];
-  let requestLogSet = false;
-  let entraIssuer: string | undefined;
-  let entraKey: string | undefined;
-  const entraRoles: EntraSettings["roleAssignments"] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) {
-        throw new Error(`${flag} needs a value`);
-      }
-      return v;
-    };
-    switch (flag) {
-      case "--host":
-        config.host = value();
-        break;
-      case "--port":
-        config.port = integer(flag, value(), 0, 65535);
-        break;
-      case "--mqtt-port":
-        config.mqttPort = integer(flag, value(), -1, 65535);
-        break;
-      case "--hostname":
-        config.hostName = value();
-        break;
-      case "--data":
-        config.dataDir = path.resolve(value());
-        break;
-      case "--hub":
-        hubs.push(parseHub(value()));
-        break;
-      case "--throttle":
-        config.throttlePerMinute = integer(flag, value(), 0, 1_000_000);
-        break;
-      case "--faults": {
-        const v = value();
-        const rate = Number(v);
-        if (!Number.isFinite(rate) || rate < 0 || rate > 1) {
-          throw new Error(`--faults ${JSON.stringify(v)}: expected a fraction from 0 to 1`);
-        }
-        config.faultRate = rate;
-        break;
-      }
-      case "--fault-kinds": {
-        const kinds = value().split(",");
-        for (const kind of kinds) {
-          if (kind !== "500" && kind !== "503" && kind !== "drop") {
-            throw new Error(`--fault-kinds: unknown fault ${JSON.stringify(kind)} (use 500, 503, drop)`);
-          }
-        }
-        config.faultKinds = kinds as FaultKind[];
-        break;
-      }
-      case "--request-log": {
-        const v = value();
-        config.requestLog = v === "none" ? "" : v === "-" ? "-" : path.resolve(v);
-        requestLogSet = true;
-        break;
-      }
-      case "--entra-issuer":
-        entraIssuer = value();
-        break;
-      case "--entra-key":
-        entraKey = path.resolve(value());
-        break;
-      case "--entra-role":
-        entraRoles.push(parseRole(value()));
-        break;
-      default:
-        throw new Error(`unknown flag ${JSON.stringify(flag)}\n${usage}`);
-    }
-  }
-  if (hubs.length > 0) {
-    config.linkedHubs = hubs;
-  }
-  if (entraIssuer !== undefined || entraKey !== undefined || entraRoles.length > 0) {
-    if (!entraIssuer || !entraKey) {
-      throw new Error("--entra-issuer and --entra-key go together: Entra ID needs the issuer and its signing key");
-    }
-    config.entra = { issuer: entraIssuer, keyFile: entraKey, roleAssignments: entraRoles };
-  }
-  if (!requestLogSet && config.dataDir !== base.dataDir) {
+  if (flags.host !== undefined) config.host = flags.host;
+  if (flags.port !== undefined) config.port = integerFlag("--port", flags.port, 0, 65535);
+  if (flags["mqtt-port"] !== undefined) config.mqttPort = integerFlag("--mqtt-port", flags["mqtt-port"], -1, 65535);
+  if (flags.hostname !== undefined) config.hostName = flags.hostname;
+  if (flags.data !== undefined) config.dataDir = path.resolve(flags.data);
+  if (flags.hub.length > 0) config.linkedHubs = flags.hub.map(parseHub);
+  if (flags.throttle !== undefined) config.throttlePerMinute = integerFlag("--throttle", flags.throttle, 0, 1_000_000);
+  if (flags.faults !== undefined) config.faultRate = parseFraction("--faults", flags.faults);
+  if (flags["fault-kinds"] !== undefined) config.faultKinds = parseFaultKinds(flags["fault-kinds"]);
+  const requestLog = flags["request-log"];
+  if (requestLog !== undefined) {
+    config.requestLog = requestLog === "none" ? "" : requestLog === "-" ? "-" : path.resolve(requestLog);
+  } else if (config.dataDir !== base.dataDir) {
     config.requestLog = path.join(config.dataDir, "requests.log");
   }
-  return config;
+  const problems = hubProblems(config);
+  if (problems.length > 0) {
+    throw new FlagError(`--hub: ${problems.join("; ")}`);
+  }
+  const entraIssuer = flags["entra-issuer"];
+  const entraKey = flags["entra-key"];
+  const entraRoles = flags["entra-role"].map(parseRole);
+  if (entraIssuer !== undefined || entraKey !== undefined || entraRoles.length > 0) {
+    if (!entraIssuer || !entraKey) {
+      throw new FlagError("--entra-issuer and --entra-key go together: Entra ID needs the issuer and its signing key");
+    }
+    config.entra = { issuer: entraIssuer, keyFile: path.resolve(entraKey), roleAssignments: entraRoles };
+  }
+  return { help: false, config };
 }

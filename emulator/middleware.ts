@@ -1,9 +1,10 @@
 // Cross-cutting behaviour of the HTTP pipeline: throttling (429 + Retry-After like the service's operations quota),
 // fault injection, and the structured request log.
 import * as fs from "node:fs";
+import type { IncomingMessage } from "node:http";
 
 import type { FaultKind } from "./config";
-import { DpsError } from "./errors";
+import { DpsError, newTrackingId } from "./errors";
 
 /** Token bucket refilled continuously at `perMinute` operations per minute; 0 disables it. */
 export class Throttle {
@@ -54,7 +55,9 @@ export class FaultInjector {
 export interface RequestLogEntry {
   time: string;
   trackingId: string;
-  api: "service" | "device" | "emulator";
+  api: "service" | "device" | "hub" | "emulator";
+  /** Host name of the linked hub a hub request went to. */
+  hub?: string;
   operation: string;
   method: string;
   path: string;
@@ -86,4 +89,41 @@ export class RequestLog {
     if (!stream || stream === process.stdout) return Promise.resolve();
     return new Promise((resolve) => stream.end(resolve));
   }
+}
+
+/** What a pipeline knows of a request before handling it: its tracking ID, URL, and the log entry to fill in. */
+export interface RequestStart {
+  started: bigint;
+  trackingId: string;
+  url: URL;
+  method: string;
+  entry: RequestLogEntry;
+}
+
+export function beginRequest(req: IncomingMessage, api: RequestLogEntry["api"]): RequestStart {
+  const trackingId = newTrackingId();
+  const url = new URL(req.url ?? "/", "https://emulator");
+  const method = req.method ?? "GET";
+  return {
+    started: process.hrtime.bigint(),
+    trackingId,
+    url,
+    method,
+    entry: {
+      time: new Date().toISOString(),
+      trackingId,
+      api,
+      operation: "unknown",
+      method,
+      path: url.pathname,
+      status: 0,
+      durationMs: 0,
+    },
+  };
+}
+
+/** Writes the request's log line with its duration. */
+export function endRequest(log: RequestLog, start: RequestStart): void {
+  start.entry.durationMs = Number(process.hrtime.bigint() - start.started) / 1e6;
+  log.write(start.entry);
 }

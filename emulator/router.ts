@@ -12,7 +12,6 @@ import {
   putDocument,
   queryDocuments,
 } from "./handlers/enrollments";
-import { getHubDevice } from "./handlers/hub-devices";
 import { deleteRegistration, getRegistration, queryRegistrations } from "./handlers/registrations";
 
 export type RouteAuth = { kind: "service"; right: AccessRight } | { kind: "device" } | { kind: "none" };
@@ -33,7 +32,8 @@ export const apiVersions = {
   device: ["2021-10-01", "2019-03-31", "2021-06-01", "2025-07-01-preview"],
 };
 
-function route(operation: string, method: string, template: string, auth: RouteAuth, handler: Handler): Route {
+/** A path template (`/devices/{id}`) as a case-insensitive pattern that ignores a trailing slash, and its params. */
+export function pathPattern(template: string): { pattern: RegExp; params: string[] } {
   const params: string[] = [];
   const source = template
     .split("/")
@@ -45,7 +45,11 @@ function route(operation: string, method: string, template: string, auth: RouteA
       return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     })
     .join("/");
-  return { operation, method, pattern: new RegExp(`^${source}/?$`, "i"), params, auth, handler };
+  return { pattern: new RegExp(`^${source}/?$`, "i"), params };
+}
+
+function route(operation: string, method: string, template: string, auth: RouteAuth, handler: Handler): Route {
+  return { operation, method, ...pathPattern(template), auth, handler };
 }
 
 const read: RouteAuth = { kind: "service", right: "EnrollmentRead" };
@@ -77,20 +81,26 @@ export const serviceRoutes: Route[] = [
   route("DeviceRegistrationState_Get", "GET", "/registrations/{id}", registrationRead, getRegistration),
   route("DeviceRegistrationState_Delete", "DELETE", "/registrations/{id}", registrationWrite, deleteRegistration),
   route("DeviceRegistrationState_Query", "POST", "/registrations/{id}/query", registrationRead, queryRegistrations),
-  route("Emulator_GetHubDevice", "GET", "/_emulator/hubs/{hub}/devices/{deviceId}", registrationRead, getHubDevice),
 ];
 
-export interface Match {
-  route: Route;
+/** What matchRoute needs of a route (the DPS's and the hubs' routes alike). */
+export interface RoutePattern {
+  method: string;
+  pattern: RegExp;
+  params: string[];
+}
+
+export interface Match<R extends RoutePattern = Route> {
+  route: R;
   params: Record<string, string>;
 }
 
 /** Finds the route for a request; `methodMismatch` tells 405 from 404. */
-export function matchRoute(
-  routes: readonly Route[],
+export function matchRoute<R extends RoutePattern>(
+  routes: readonly R[],
   method: string,
   path: string,
-): { match?: Match; methodMismatch: boolean } {
+): { match?: Match<R>; methodMismatch: boolean } {
   let methodMismatch = false;
   for (const candidate of routes) {
     const m = candidate.pattern.exec(path);

@@ -1,27 +1,47 @@
-// The emulator as a running service: HTTPS for the service and device APIs, persistence, identity, TLS material and
-// connection.json. `startEmulator` is what main.ts and the tests call.
+// The emulator as a running service: HTTPS for the service and device APIs and for the linked hubs' registry API
+// (told apart by Host), persistence, identity, TLS material and connection.json. `startEmulator` is what main.ts and
+// the tests call.
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as https from "node:https";
-import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { TLSSocket } from "node:tls";
 
 import { authenticateService } from "./auth";
-import type { EmulatorConfig } from "./config";
+import { hubProblems, type EmulatorConfig } from "./config";
 import { loadEntraTrust, type EntraTrust } from "./entra";
-import { DpsError, newTrackingId } from "./errors";
+import { DpsError } from "./errors";
 import { Registrar } from "./device/registrar";
 import { createMqttBridge } from "./device/mqtt-bridge";
 import { deviceRoutes } from "./handlers/device";
 import type { Services } from "./handlers/services";
 import { parseJsonBody, readBody, sendError, sendJson, type RequestContext } from "./http";
-import { connectionString, loadIdentity, ownerPolicyName, type EmulatorIdentity } from "./identity";
-import { FaultInjector, RequestLog, Throttle, type RequestLogEntry } from "./middleware";
+import { HubPipeline } from "./hub/pipeline";
+import {
+  connectionString,
+  hubOwnerPolicyName,
+  hubPolicies,
+  loadIdentity,
+  ownerPolicyName,
+  type EmulatorIdentity,
+} from "./identity";
+import { listenAll, type Listening } from "./listeners";
+import { beginRequest, endRequest, FaultInjector, RequestLog, Throttle } from "./middleware";
 import { apiVersions, matchRoute, serviceRoutes, type Route } from "./router";
 import { SqliteStore } from "./store/sqlite-store";
 import { loadTls } from "./tls";
+
+/** A linked hub as connection.json lists it. */
+export interface HubConnectionInfo {
+  /** What manifests may call it. */
+  name: string;
+  hostName: string;
+  /** Where its registry API answers: https://HOST, with :PORT unless 443. */
+  endpoint: string;
+  /** The hub's `iothubowner` connection string (a secret: connection.json is readable by its owner only). */
+  connectionString: string;
+}
 
 /** What <data>/connection.json holds: everything a client needs. */
 export interface ConnectionInfo {
@@ -32,6 +52,7 @@ export interface ConnectionInfo {
   caCertificate: string;
   idScope: string;
   linkedHubs: string[];
+  hubs: HubConnectionInfo[];
   policies: { keyName: string; rights: string[]; connectionString: string }[];
 }
 
@@ -42,6 +63,8 @@ export interface RunningEmulator {
   port: number;
   mqttPort: number;
   caPem: string;
+  /** What did not work out but need not stop the emulator (a hub address this machine does not have). */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -81,20 +104,8 @@ export class Pipeline {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    const trackingId = newTrackingId();
-    const url = new URL(req.url ?? "/", "https://emulator");
-    const method = req.method ?? "GET";
-    const entry: RequestLogEntry = {
-      time: new Date().toISOString(),
-      trackingId,
-      api: "service",
-      operation: "unknown",
-      method,
-      path: url.pathname,
-      status: 0,
-      durationMs: 0,
-    };
+    const start = beginRequest(req, "service");
+    const { trackingId, url, method, entry } = start;
     try {
       if (url.pathname === "/_emulator/health") {
         entry.api = "emulator";
@@ -181,20 +192,9 @@ export class Pipeline {
       entry.status = error.status;
       entry.errorCode = error.errorCode;
     } finally {
-      entry.durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      this.log.write(entry);
+      endRequest(this.log, start);
     }
   }
-}
-
-function listen(server: https.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 export function writeConnectionInfo(dataDir: string, info: ConnectionInfo): void {
@@ -204,41 +204,47 @@ export function writeConnectionInfo(dataDir: string, info: ConnectionInfo): void
 }
 
 export async function startEmulator(config: EmulatorConfig): Promise<RunningEmulator> {
+  const problems = hubProblems(config);
+  if (problems.length > 0) {
+    throw new Error(`linked hubs: ${problems.join("; ")}`);
+  }
   // First: a bad --entra-key stops the start before anything is created.
   const entra = config.entra ? loadEntraTrust(config.entra) : undefined;
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const identity = loadIdentity(config.dataDir);
-  const tls = loadTls(config.dataDir, config.hostName);
+  const hubHosts = config.linkedHubs.map((h) => h.hostName);
+  const identity = loadIdentity(config.dataDir, hubHosts);
+  const tls = loadTls(config.dataDir, [config.hostName, ...hubHosts]);
   const store = new SqliteStore(config.dataDir);
   const services: Services = { store, config, identity };
   const log = new RequestLog(config.requestLog);
   const registrar = new Registrar(services);
   const pipeline = new Pipeline(services, [...serviceRoutes, ...deviceRoutes(registrar)], log, entra);
+  const hubPipeline = new HubPipeline(store, identity, log);
+  const hubsByHost = new Map(config.linkedHubs.map((h) => [h.hostName.toLowerCase(), h]));
 
   const server = https.createServer(
     { key: tls.keyPem, cert: tls.certPem, requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 60_000 },
-    (req, res) => void pipeline.handle(req, res),
+    (req, res) => {
+      const hub = hubsByHost.get(hostNameOf(req.headers.host).toLowerCase());
+      void (hub ? hubPipeline.handle(hub, req, res) : pipeline.handle(req, res));
+    },
   );
-  let port: number;
+  let listening: Listening;
   try {
-    port = await listen(server, config.port, config.host);
+    listening = await listenAll(server, config);
   } catch (err) {
+    await log.close();
     store.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EACCES") {
-      throw new Error(
-        `cannot listen on ${config.host}:${config.port}: permission denied (ports below 1024 need root or ` +
-          `sysctl net.ipv4.ip_unprivileged_port_start=${config.port}); choose another --port`,
-        { cause: err },
-      );
-    }
-    if (code === "EADDRINUSE") {
-      throw new Error(`cannot listen on ${config.host}:${config.port}: the port is in use; choose another --port`, {
-        cause: err,
-      });
-    }
     throw err;
   }
+  const port = listening.port;
+  const stopHttps = async (): Promise<void> => {
+    await listening.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
 
   let mqttPort = config.mqttPort;
   const mqtt = mqttPort < 0 ? undefined : createMqttBridge(registrar, log, { key: tls.keyPem, cert: tls.certPem });
@@ -246,7 +252,8 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
     try {
       mqttPort = await mqtt.listen(config.mqttPort, config.host);
     } catch (err) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopHttps();
+      await log.close();
       store.close();
       throw new Error(`cannot listen for MQTT on ${config.host}:${config.mqttPort}: choose another --mqtt-port`, {
         cause: err,
@@ -254,16 +261,26 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
     }
   }
 
-  const hostPort = port === 443 ? config.hostName : `${config.hostName}:${port}`;
+  const withPort = (host: string): string => (port === 443 ? host : `${host}:${port}`);
   const owner = identity.policies.find((p) => p.keyName === ownerPolicyName) ?? identity.policies[0];
   const connection: ConnectionInfo = {
     connectionString: connectionString(config.hostName, owner),
-    endpoint: `https://${hostPort}`,
-    deviceEndpoint: `https://${hostPort}`,
+    endpoint: `https://${withPort(config.hostName)}`,
+    deviceEndpoint: `https://${withPort(config.hostName)}`,
     mqttEndpoint: mqttPort < 0 ? "" : `mqtts://${config.hostName}:${mqttPort}`,
     caCertificate: tls.caPath,
     idScope: identity.idScope,
-    linkedHubs: config.linkedHubs.map((h) => h.hostName),
+    linkedHubs: hubHosts,
+    hubs: config.linkedHubs.map((hub) => {
+      const policies = hubPolicies(identity, hub.hostName);
+      const hubOwner = policies.find((p) => p.keyName === hubOwnerPolicyName) ?? policies[0];
+      return {
+        name: hub.name,
+        hostName: hub.hostName,
+        endpoint: `https://${withPort(hub.hostName)}`,
+        connectionString: connectionString(hub.hostName, hubOwner),
+      };
+    }),
     policies: identity.policies.map((p) => ({
       keyName: p.keyName,
       rights: p.rights,
@@ -279,12 +296,10 @@ export async function startEmulator(config: EmulatorConfig): Promise<RunningEmul
     port,
     mqttPort,
     caPem: tls.caPem,
+    warnings: listening.warnings,
     close: async () => {
       await mqtt?.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await stopHttps();
       await log.close();
       store.close();
     },

@@ -16,6 +16,13 @@ import type { IndividualEnrollment } from "../emulator/model/types";
 import { createSasToken } from "../emulator/sas";
 import type { ConnectionInfo } from "../emulator/server";
 import { SqliteStore } from "../emulator/store/sqlite-store";
+import { FlagError, integerFlag, parseFlags } from "./lib/flags";
+
+const usage = `Usage: npm run bench:emulator -- [--enrollments N] [--seconds N] [--concurrency N]
+  --enrollments N   enrollments seeded into the store (default 100000; the service's quota is 1000000)
+  --seconds N       length of the mixed load (default 20)
+  --concurrency N   requests in flight (default 8)
+  --help, -h        this list`;
 
 interface Options {
   enrollments: number;
@@ -23,17 +30,23 @@ interface Options {
   concurrency: number;
 }
 
-function parseOptions(argv: string[]): Options {
-  const options: Options = { enrollments: 100_000, seconds: 20, concurrency: 8 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, "") as keyof Options;
-    const value = Number(argv[i + 1]);
-    if (!(key in options) || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`bad option ${argv[i]} ${argv[i + 1]} (use --enrollments N --seconds N --concurrency N)`);
-    }
-    options[key] = value;
-  }
-  return options;
+function parseOptions(argv: readonly string[]): Options | "help" {
+  const flags = parseFlags(argv, {
+    enrollments: { type: "string" },
+    seconds: { type: "string" },
+    concurrency: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) return "help";
+  const count = (flag: keyof Options, fallback: number, max: number): number => {
+    const value = flags[flag];
+    return value === undefined ? fallback : integerFlag(`--${flag}`, value, 1, max);
+  };
+  return {
+    enrollments: count("enrollments", 100_000, 1_000_000),
+    seconds: count("seconds", 20, 3600),
+    concurrency: count("concurrency", 8, 1024),
+  };
 }
 
 const id = (i: number): string => `bench-${String(i).padStart(7, "0")}`;
@@ -109,6 +122,10 @@ interface Sample {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options === "help") {
+    console.log(usage);
+    return;
+  }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-"));
   try {
     loadIdentity(dataDir);
@@ -241,6 +258,7 @@ function dirSize(dir: string): number {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(`bench:emulator: ${err instanceof Error ? err.message : String(err)}`);
+  if (err instanceof FlagError) console.error("npm run bench:emulator -- --help lists every flag");
   process.exit(1);
 });

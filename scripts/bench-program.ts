@@ -20,12 +20,29 @@ import { parse, stringify } from "yaml";
 import { emulatorClientOptions } from "../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
+import { FlagError, integerFlag, parseFlags } from "./lib/flags";
 import { sampleProcesses } from "./lib/process-sampler";
 import { projectRoot, scratchProject, scratchStack, type ScratchProject } from "./lib/pulumi-cli";
 
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+const usage = `Usage: npm run bench:program -- [--enrollments N] [--rounds N] [--baseline DIR]
+  --enrollments N   enrollments in the manifest (default 300)
+  --rounds N        previews per way, alternating (default 3)
+  --baseline DIR    also time another checkout's program as it runs there (its own node_modules)
+  --help, -h        this list`;
+
+function parseOptions(argv: readonly string[]): { enrollments: number; rounds: number; baseline?: string } | "help" {
+  const flags = parseFlags(argv, {
+    enrollments: { type: "string" },
+    rounds: { type: "string" },
+    baseline: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) return "help";
+  return {
+    enrollments: flags.enrollments === undefined ? 300 : integerFlag("--enrollments", flags.enrollments, 1, 100_000),
+    rounds: flags.rounds === undefined ? 3 : integerFlag("--rounds", flags.rounds, 1, 100),
+    baseline: flags.baseline,
+  };
 }
 
 function median(values: number[]): number {
@@ -51,9 +68,12 @@ function compileProgram(project: ScratchProject): void {
 }
 
 async function main(): Promise<void> {
-  const n = Number(option("enrollments") ?? 300);
-  const rounds = Number(option("rounds") ?? 3);
-  const baseline = option("baseline");
+  const options = parseOptions(process.argv.slice(2));
+  if (options === "help") {
+    console.log(usage);
+    return;
+  }
+  const { enrollments: n, rounds, baseline } = options;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-program-"));
   const emulator = spawn(
     process.execPath,
@@ -156,6 +176,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(`bench:program: ${err instanceof Error ? err.message : String(err)}`);
+  if (err instanceof FlagError) console.error("npm run bench:program -- --help lists every flag");
   process.exit(1);
 });

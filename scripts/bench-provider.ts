@@ -15,12 +15,27 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { emulatorClientOptions } from "../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
+import { FlagError, integerFlag, parseFlags } from "./lib/flags";
 import { sampleProcesses } from "./lib/process-sampler";
 import { projectRoot, scratchProject, scratchStack, stackStateFile } from "./lib/pulumi-cli";
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+const usage = `Usage: npm run bench:provider -- [--enrollments N] [--parallel N]
+  --enrollments N   enrollments in the manifest (default 1000)
+  --parallel N      pulumi --parallel and the direct client's concurrency (default 16)
+  --help, -h        this list
+DPS_BENCH_CPU_PROF=<dir> also writes V8 CPU profiles of the preview's processes there.`;
+
+function parseOptions(argv: readonly string[]): { enrollments: number; parallel: number } | "help" {
+  const flags = parseFlags(argv, {
+    enrollments: { type: "string" },
+    parallel: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) return "help";
+  return {
+    enrollments: flags.enrollments === undefined ? 1000 : integerFlag("--enrollments", flags.enrollments, 1, 100_000),
+    parallel: flags.parallel === undefined ? 16 : integerFlag("--parallel", flags.parallel, 1, 256),
+  };
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number }> {
@@ -39,8 +54,12 @@ async function pool(count: number, concurrency: number, task: (i: number) => Pro
 }
 
 async function main(): Promise<void> {
-  const n = option("enrollments", 1000);
-  const parallel = option("parallel", 16);
+  const options = parseOptions(process.argv.slice(2));
+  if (options === "help") {
+    console.log(usage);
+    return;
+  }
+  const { enrollments: n, parallel } = options;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-provider-"));
   const emulator = spawn(
     process.execPath,
@@ -136,6 +155,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(`bench:provider: ${err instanceof Error ? err.message : String(err)}`);
+  if (err instanceof FlagError) console.error("npm run bench:provider -- --help lists every flag");
   process.exit(1);
 });

@@ -9,9 +9,16 @@ import * as path from "node:path";
 import * as forge from "node-forge";
 
 import { issueCertificate, type IssuedCertificate } from "../emulator/pki";
+import { FlagError, integerFlag, parseFlags } from "./lib/flags";
 
 const projectRoot = path.resolve(__dirname, "..");
 export const privateKeyDir = path.join(projectRoot, "certs", "private");
+
+const usage = `Usage: npm run dev-certs -- --out DIR --device ID [--device ID …] [--days N]
+  --out DIR     where the certificates go (private keys go to certs/private/)
+  --device ID   a device certificate with CN = ID (the registration ID); repeat for more
+  --days N      validity of the device certificates in days (default 365)
+  --help, -h    this list`;
 
 interface Options {
   out: string;
@@ -19,18 +26,21 @@ interface Options {
   days: number;
 }
 
-function parse(argv: string[]): Options {
-  const options: Options = { out: "", devices: [], days: 365 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const value = argv[i + 1];
-    if (value === undefined) throw new Error(`${argv[i]} needs a value`);
-    if (argv[i] === "--out") options.out = path.resolve(value);
-    else if (argv[i] === "--device") options.devices.push(value);
-    else if (argv[i] === "--days" && /^\d+$/.test(value)) options.days = Number(value);
-    else throw new Error(`unknown or bad flag ${argv[i]} ${value} (use --out DIR --device ID [--days N])`);
-  }
-  if (!options.out || options.devices.length === 0) throw new Error("give --out DIR and at least one --device ID");
-  return options;
+function parse(argv: readonly string[]): Options | "help" {
+  const flags = parseFlags(argv, {
+    out: { type: "string" },
+    device: { type: "string", multiple: true },
+    days: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (flags.help) return "help";
+  if (!flags.out) throw new FlagError("--out DIR is required");
+  if (flags.device.length === 0) throw new FlagError("--device ID is required (at least one)");
+  return {
+    out: path.resolve(flags.out),
+    devices: flags.device,
+    days: flags.days === undefined ? 365 : integerFlag("--days", flags.days, 1, 36500),
+  };
 }
 
 /** Writes a root CA (reused when its key is present) and one certificate per device; returns their paths. */
@@ -70,11 +80,16 @@ export function makeDevCertificates(out: string, devices: string[], days = 365):
 if (require.main === module) {
   try {
     const options = parse(process.argv.slice(2));
+    if (options === "help") {
+      console.log(usage);
+      process.exit(0);
+    }
     const written = makeDevCertificates(options.out, options.devices, options.days);
     for (const [name, file] of Object.entries(written)) console.log(`${name}: ${path.relative(process.cwd(), file)}`);
     console.log(`private keys: ${path.relative(process.cwd(), privateKeyDir)}/ (git-ignored)`);
   } catch (err) {
     console.error(`dev-certs: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof FlagError) console.error("npm run dev-certs -- --help lists every flag");
     process.exit(1);
   }
 }

@@ -9,7 +9,7 @@ import { emulatorClientOptions } from "../dynamic-providers/enrollment/connectio
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
 import { makeDevCertificates } from "./dev-certs";
-import { ensureEmulator } from "./lib/local-emulator";
+import { ensureEmulator } from "./lib/emulator";
 import { pinnedPulumiCommand, projectRoot } from "./lib/pulumi-cli";
 
 const dataDir = path.join(projectRoot, ".emulator-data");
@@ -51,7 +51,7 @@ async function summary(info: ConnectionInfo): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const info = await ensureEmulator(dataDir);
+  const info = await ensureEmulator(dataDir, (line) => console.log(`[main] ${line}`));
   const certs = path.join(projectRoot, "stacks", "local", "certs");
   if (!fs.existsSync(path.join(certs, "mydevice.pem"))) {
     makeDevCertificates(certs, ["mydevice"]);

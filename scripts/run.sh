@@ -3,8 +3,8 @@
 #
 #   run.sh setup            install/verify Node, npm dependencies and the Pulumi CLI; print what is in use
 #   run.sh main [args]      the main job (scripts/main.ts)
-#   run.sh test [jest args] type check, lint, format check, then the whole jest suite
-#   run.sh lint             type check, lint and format check only
+#   run.sh test [jest args] type check, lint, format check, workflow check, then the whole jest suite
+#   run.sh lint             type check, lint, format check and workflow check (actionlint) only
 #   run.sh pulumi [args]    the pinned Pulumi CLI with this project's local settings
 #   run.sh exec CMD [args]  any command inside the toolchain environment
 set -euo pipefail
@@ -64,6 +64,7 @@ dps::lint() {
   if command -v go >/dev/null 2>&1; then
     (cd tools/pulumi-language-nodejs && GOFLAGS=-mod=mod go vet ./...)
   fi
+  dps::lint_workflows "$DPS_ROOT"
 }
 
 command="${1:-}"
@@ -81,6 +82,7 @@ case "$command" in
     ;;
   main)
     dps::bootstrap
+    dps::use_local_backend
     cd "$DPS_ROOT"
     export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-$DPS_LOCAL_STACK_PASSPHRASE}"
     exec npx --no-install tsx scripts/main.ts "$@"

@@ -309,6 +309,64 @@ dps::ensure_pulumi() {
   export PATH="$host:$PATH"
 }
 
+# actionlint, which checks .github/workflows in `npm run lint` / `npm test`: built like the Pulumi CLI, from the Go
+# module proxy into the per-user cache, once per version. Not part of dps::bootstrap: only lint needs it.
+DPS_ACTIONLINT_VERSION="1.7.12"
+
+dps::build_actionlint() {
+  local dir="$1"
+  [ -x "$dir/bin/actionlint" ] && return 0
+  local started=$SECONDS
+  dps::log "building actionlint v$DPS_ACTIONLINT_VERSION from the Go module proxy (first time only)"
+  rm -rf "$dir/bin.tmp"
+  mkdir -p "$dir/bin"
+  # `go install pkg@version` builds outside any module; GOFLAGS of the caller (e.g. -mod=vendor) must not apply.
+  (cd "$dir" && GOFLAGS="" GOBIN="$dir/bin.tmp" go install "github.com/rhysd/actionlint/cmd/actionlint@v$DPS_ACTIONLINT_VERSION") ||
+    dps::die "go install of actionlint v$DPS_ACTIONLINT_VERSION failed"
+  mv "$dir/bin.tmp/actionlint" "$dir/bin/actionlint"
+  rm -rf "$dir/bin.tmp"
+  dps::log "built actionlint v$DPS_ACTIONLINT_VERSION in $((SECONDS - started)) s"
+}
+
+# Prints the actionlint to run: one of the pinned version on PATH, else the cached build (built now when Go is
+# there). Without either it prints nothing and says why: workflows are then not checked on this machine.
+dps::ensure_actionlint() {
+  local dir="$DPS_CACHE/actionlint/v$DPS_ACTIONLINT_VERSION" ambient
+  if ambient="$(command -v actionlint 2>/dev/null)" &&
+    [ "$(actionlint -version 2>/dev/null | head -n1)" = "v$DPS_ACTIONLINT_VERSION" ]; then
+    printf '%s' "$ambient"
+    return 0
+  fi
+  if [ ! -x "$dir/bin/actionlint" ]; then
+    if ! command -v go >/dev/null 2>&1; then
+      dps::log "actionlint skipped: actionlint v$DPS_ACTIONLINT_VERSION is not on PATH and no Go toolchain is available to build it; .github/workflows is not checked (install Go from https://go.dev/dl/ and run this again)"
+      return 0
+    fi
+    dps::with_lock "actionlint-v$DPS_ACTIONLINT_VERSION" dps::build_actionlint "$dir"
+  fi
+  printf '%s' "$dir/bin/actionlint"
+}
+
+# actionlint over DIR/.github/workflows (exit status 1 and its findings when any). actionlint runs shellcheck on every
+# `run:` script when shellcheck is on PATH (GitHub's Ubuntu runners have it); it is not required here, so without it
+# the scripts go unchecked and this says so.
+dps::lint_workflows() {
+  local root="$1" actionlint
+  actionlint="$(dps::ensure_actionlint)"
+  [ -n "$actionlint" ] || return 0
+  if command -v shellcheck >/dev/null 2>&1; then
+    dps::log "workflows (actionlint v$DPS_ACTIONLINT_VERSION, with shellcheck)"
+  else
+    dps::log "workflows (actionlint v$DPS_ACTIONLINT_VERSION; shellcheck not on PATH: run: scripts are not checked)"
+  fi
+  local workflows=()
+  shopt -s nullglob
+  workflows=("$root"/.github/workflows/*.yml "$root"/.github/workflows/*.yaml)
+  shopt -u nullglob
+  [ ${#workflows[@]} -gt 0 ] || return 0
+  "$actionlint" -no-color "${workflows[@]}"
+}
+
 # Environment every Pulumi invocation of this project runs with: local file state in the project, no network.
 dps::export_pulumi_env() {
   export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$DPS_ROOT/.pulumi-state}"
@@ -320,6 +378,18 @@ dps::export_pulumi_env() {
   case "$PULUMI_BACKEND_URL" in
     file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;;
   esac
+}
+
+# The `local` stack describes this machine's emulator, so `npm start` keeps it in the checkout's file backend even
+# when PULUMI_BACKEND_URL points at the team's shared state (README, "Team state and CI"): one team-wide `local` stack
+# would have every checkout overwrite the others' emulator records.
+dps::use_local_backend() {
+  local local_backend="file://$DPS_ROOT/.pulumi-state"
+  if [ -n "${PULUMI_BACKEND_URL:-}" ] && [ "$PULUMI_BACKEND_URL" != "$local_backend" ]; then
+    dps::log "the local stack stays in .pulumi-state: PULUMI_BACKEND_URL is for the team's stacks and is not used here"
+  fi
+  export PULUMI_BACKEND_URL="$local_backend"
+  mkdir -p "${PULUMI_BACKEND_URL#file://}"
 }
 
 dps::bootstrap() {

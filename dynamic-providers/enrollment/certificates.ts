@@ -3,7 +3,8 @@
 // `check` in the same provider process, swap it back before sending. Two RSA-2048 certificates would otherwise
 // add ≈ 4 KB of base64 to every X.509 enrollment's state (inputs and outputs), and a preview shows thumbprints.
 import { EnrollmentError } from "./errors";
-import type { EnrollmentInputs } from "./types";
+import { parseCertificateText } from "./normalize";
+import type { CertificateValidity, EnrollmentInputs } from "./types";
 import { certificateRef } from "./wire";
 
 const slots = ["primaryCertificate", "secondaryCertificate"] as const;
@@ -41,4 +42,24 @@ export class CertificateStash {
     }
     return out;
   }
+}
+
+/**
+ * The validity of certificates given as text (PEM or base64 DER), primary first: what `check` adds to the inputs
+ * beside the references, so a policy can see expiry without the text. Undefined without certificates, or when one
+ * of them is not a certificate.
+ */
+export function certificateValidity(
+  certificates: Pick<EnrollmentInputs, "primaryCertificate" | "secondaryCertificate">,
+): CertificateValidity[] | undefined {
+  const validity: CertificateValidity[] = [];
+  for (const slot of slots) {
+    const text = certificates[slot];
+    if (text === undefined) continue;
+    const cert = parseCertificateText(text);
+    if (!cert) return undefined;
+    const seconds = (date: string): number => Math.floor(Date.parse(date) / 1000);
+    validity.push([seconds(cert.validFrom), seconds(cert.validTo)]);
+  }
+  return validity.length > 0 ? validity : undefined;
 }

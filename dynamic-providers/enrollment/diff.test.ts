@@ -41,6 +41,21 @@ describe("diff of certificates (outputs hold sha1:<thumbprint>, states from 0.1.
     const olds: EnrollmentOutputs = { ...x509(old), etag: '"e"', createdDateTimeUtc: "t", lastUpdatedDateTimeUtc: "t" };
     expect(diffEnrollment(olds, x509(next)).changed).toEqual(changed);
   });
+
+  test("certificateValidity, which check derives for policies, is never a change (outputs never hold it)", () => {
+    const ref = `sha1:${thumbprint(certA)}`;
+    const olds: EnrollmentOutputs = { ...x509(ref), etag: '"e"', createdDateTimeUtc: "t", lastUpdatedDateTimeUtc: "t" };
+    const news: EnrollmentInputs = { ...x509(ref), certificateValidity: [[1795887870, 1827423870]] };
+    expect(diffEnrollment(olds, news)).toEqual({
+      changes: false,
+      replaces: [],
+      changed: [],
+      changesInDps: false,
+      deleteBeforeReplace: false,
+    });
+    const otherValidity: EnrollmentOutputs = { ...olds, certificateValidity: [[1, 2]] };
+    expect(diffEnrollment(otherValidity, news).changed).toEqual([]);
+  });
 });
 
 describe("diff", () => {

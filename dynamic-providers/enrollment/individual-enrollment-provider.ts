@@ -3,6 +3,7 @@
 // method that is handed stored state first refuses state a newer provider wrote (version.ts).
 import type * as pulumi from "@pulumi/pulumi";
 
+import { certificateValidity } from "./certificates";
 import { diffEnrollment } from "./diff";
 import { normalizeEnrollment, normalizeServiceTarget, type CheckFailure, type ServiceTarget } from "./normalize";
 import { propertyPolicies } from "./properties";
@@ -76,7 +77,14 @@ export function createIndividualEnrollmentProvider(runtime: Runtime): Individual
       if (!result.inputs || failures.length > 0) {
         return Promise.resolve({ failures: failures.map(({ property, reason }) => ({ property, reason })) });
       }
-      const inputs = runtime.certificates.stash({ ...result.inputs, ...service.target, providerVersion });
+      // The certificates' validity beside their references (the stash keeps the text), for policies and reviews.
+      const validity = certificateValidity(result.inputs);
+      const inputs = runtime.certificates.stash({
+        ...result.inputs,
+        ...service.target,
+        ...(validity ? { certificateValidity: validity } : {}),
+        providerVersion,
+      });
       return Promise.resolve({ inputs });
     },
     // A promise's executor turns a throw (a refused state) into a rejection, like the async methods'.

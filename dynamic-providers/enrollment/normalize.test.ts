@@ -25,6 +25,23 @@ describe("check: normalization", () => {
     });
   });
 
+  test("static allocation may name no hub: the DPS's linked hubs then apply, as the service accepts it", () => {
+    const spec: EnrollmentSpec = { registrationId: "s", attestationType: "symmetricKey", allocationPolicy: "static" };
+    expect(normalizeEnrollment(spec, { linkedHubs: [hub1, hub2] })).toEqual({
+      failures: [],
+      inputs: {
+        registrationId: "s",
+        attestationType: "symmetricKey",
+        iotEdge: false,
+        allocationPolicy: "static",
+        iotHubs: [],
+        reprovisionPolicy: "reprovisionAndMigrateData",
+        enabled: true,
+        adopt: false,
+      },
+    });
+  });
+
   test("an X.509 registration ID comes from the certificate's CN; PEM and DER normalize alike", () => {
     const fromPem = normalizeEnrollment({ attestationType: "x509", primaryCertificate: device.certPem });
     const fromDer = normalizeEnrollment({ attestationType: "x509", primaryCertificate: derOf(device.certPem) });
@@ -141,7 +158,7 @@ describe("check: every failure names the property and the reason", () => {
     [
       "static with two hubs",
       { registrationId: "s", attestationType: "symmetricKey", allocationPolicy: "static", iotHubs: [hub1, hub2] },
-      [{ property: "iotHubs", reason: "allocationPolicy static needs exactly one hub (got 2)" }],
+      [{ property: "iotHubs", reason: "allocationPolicy static takes one hub at most (got 2)" }],
     ],
     [
       "custom without webhook",

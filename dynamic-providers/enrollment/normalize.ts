@@ -276,8 +276,9 @@ export function normalizeEnrollment(
     });
     inputs.iotHubs = [...seen];
   }
-  if (inputs.allocationPolicy === "static" && inputs.iotHubs?.length !== 1) {
-    fail("iotHubs", `allocationPolicy static needs exactly one hub (got ${inputs.iotHubs?.length ?? 0})`);
+  // As the service: static with no hubs leaves the choice to the DPS's linked hubs.
+  if (inputs.allocationPolicy === "static" && (inputs.iotHubs?.length ?? 0) > 1) {
+    fail("iotHubs", `allocationPolicy static takes one hub at most (got ${inputs.iotHubs?.length ?? 0})`);
   }
 
   const custom = field<Record<string, unknown>>("customAllocation", "object", "a mapping");

@@ -22,6 +22,7 @@ const policyOf: [RegExp, PropertyPolicy][] = [
   [/^update of the state only/, "state"],
   [/^provider setting/, "setting"],
   [/^computed by DPS/, "computed"],
+  [/^derived by `check`/, "computed"],
 ];
 
 test("the README's table says of every property what properties.ts does", () => {

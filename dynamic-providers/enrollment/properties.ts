@@ -41,6 +41,8 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
   primaryCertificateInfo: "computed",
   secondaryCertificateInfo: "computed",
   registrationState: "computed",
+  // Derived by check from the certificates (whose thumbprints diff compares).
+  certificateValidity: "computed",
 };
 
 /** Properties compared by `diff`, in table order. */

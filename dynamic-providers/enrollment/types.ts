@@ -77,9 +77,17 @@ export interface EnrollmentInputs {
   serviceAccessKeyName?: string;
   /** Secret. */
   serviceAccessKey?: string;
+  /**
+   * Derived by `check` from the certificates, which the inputs hold as thumbprint references only: each one's
+   * validity, primary first, so policies and reviews can judge it. Not secret, never compared by `diff`.
+   */
+  certificateValidity?: CertificateValidity[];
   /** The version of the provider package that checked these inputs (absent in states written before 0.2.0). */
   providerVersion?: string;
 }
+
+/** [notBefore, notAfter] of a certificate in seconds since the epoch (compact: the state budget is 4 KB). */
+export type CertificateValidity = [notBefore: number, notAfter: number];
 
 export interface CertificateSummary {
   subject: string;

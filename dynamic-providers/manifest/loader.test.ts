@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { defaultHubs } from "../../emulator/config";
 import { issueCertificate } from "../../emulator/pki";
 import schema from "../enrollments.schema.json";
 import { normalizeEnrollment } from "../enrollment/normalize";
@@ -42,8 +43,9 @@ function problems(text: string, options: LoadOptions = {}): string[] {
   throw new Error("expected the manifest to be refused");
 }
 
-test("the local stack's example manifest loads, with every field", () => {
-  const entries = loadManifest(localManifest, { linkedHubs: hubs });
+test("the local stack's example manifest loads, with every field, naming the emulator's hubs by name", () => {
+  const hubNames = Object.fromEntries(defaultHubs.map((hub) => [hub.name, hub.hostName]));
+  const entries = loadManifest(localManifest, { linkedHubs: Object.values(hubNames), hubNames });
   expect(entries.map((e) => [e.label, e.registrationId, e.spec.attestationType])).toEqual([
     ["individualEnrollments[0] (mydevice)", "mydevice", "x509"],
     ["individualEnrollments[1] (edge-gateway-01)", "edge-gateway-01", "symmetricKey"],
@@ -60,6 +62,7 @@ test("the local stack's example manifest loads, with every field", () => {
     { config: "edgeGatewayPrimaryKey" },
     { config: "edgeGatewaySecondaryKey" },
   ]);
+  expect(entries[1].spec.iotHubs).toEqual(["127.0.0.3"]);
   expect(entries[2].spec.enabled).toBe(false);
   expect(entries[3].spec.reprovisionPolicy).toBe("reprovisionAndMigrateData");
 });
@@ -194,7 +197,7 @@ individualEnrollments:
       `${name}:2:48: individualEnrollments[0]: attestation.x509.primaryCertificate: cannot read certs/missing.pem (ENOENT)`,
       `${name}:3:48: individualEnrollments[1]: attestation.x509.primaryCertificate: is not an X.509 certificate (PEM or DER expected)`,
       `${name}:4:21: individualEnrollments[2] (other): registrationId: 'other' must equal the primary certificate's CN 'dev1'`,
-      `${name}:10:14: individualEnrollments[3] (two-hubs): iotHubs: allocationPolicy static needs exactly one hub (got 2)`,
+      `${name}:10:14: individualEnrollments[3] (two-hubs): iotHubs: allocationPolicy static takes one hub at most (got 2)`,
       `${name}:13:49: individualEnrollments[4] (far): iotHubs[1]: 'far-away.azure-devices.net' is not a hub linked to this DPS (linked: ${hubs.join(", ")})`,
       `${name}:15:5: individualEnrollments[5] (cust): customAllocation: allocationPolicy custom needs customAllocation.webhookUrl and customAllocation.apiVersion`,
       `${name}:21:37: individualEnrollments[6] (hook): customAllocation.webhookUrl: 'ftp://alloc.example' must be an http(s) URL`,

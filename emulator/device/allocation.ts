@@ -35,12 +35,25 @@ export function hashedHub(registrationId: string, hubs: readonly LinkedHub[]): L
   return hubs[hubs.length - 1];
 }
 
-/** The hub for a non-custom policy, or undefined when the enrollment leaves no candidate. */
-export function allocate(
-  registrationId: string,
-  doc: EnrollmentCommon,
-  linkedHubs: readonly LinkedHub[],
-): LinkedHub | undefined {
+/** The hub a non-custom policy assigns, or why there is none (the registration then fails). */
+export type Allocation = { hub: LinkedHub } | { problem: string };
+
+export function allocate(registrationId: string, doc: EnrollmentCommon, linkedHubs: readonly LinkedHub[]): Allocation {
   const hubs = candidateHubs(doc, linkedHubs);
-  return effectivePolicy(doc) === "static" ? hubs[0] : hashedHub(registrationId, hubs);
+  if (hubs.length === 0) {
+    return { problem: "the enrollment leaves no IoT hub to assign the device to" };
+  }
+  if (effectivePolicy(doc) !== "static") {
+    return { hub: hashedHub(registrationId, hubs) ?? hubs[0] };
+  }
+  // Static with no hub of its own: the service documents that the enrollment must then name one; with a single
+  // linked hub that applies, it is that hub, with more the emulator refuses to pick one for the device.
+  if (hubs.length > 1) {
+    return {
+      problem:
+        `allocationPolicy static names no hub and ${hubs.length} linked hubs apply ` +
+        `(${hubs.map((h) => h.hostName).join(", ")}): list one in the enrollment's iotHubs`,
+    };
+  }
+  return { hub: hubs[0] };
 }

@@ -6,18 +6,17 @@ import { randomUUID, type X509Certificate } from "node:crypto";
 import { chainsTo, commonName, parseCertificate, thumbprints } from "../certificates";
 import { DpsError, formatTimestamp } from "../errors";
 import type { Services } from "../handlers/services";
-import { present, validateId, type StoredDocument } from "../model/enrollment";
+import { present, validateId } from "../model/enrollment";
 import type {
   DeviceRegistrationState,
   EnrollmentGroup,
   IndividualEnrollment,
   RegistrationRecord,
   RegistrationStatus,
-  RegistrationSubstatus,
 } from "../model/types";
 import { decodedResource, deriveDeviceKey, parseSasToken, resourceCovers, signatureMatches } from "../sas";
-import type { HubDevice } from "../store/store";
 import { allocate, candidateHubs, effectivePolicy } from "./allocation";
+import { placeDevice } from "./hub-placement";
 import { callWebhook, type AllocationResponse } from "./webhook";
 
 export interface DeviceCredentials {
@@ -234,14 +233,22 @@ export class Registrar {
         return this.failed(base, 500002, `custom allocation failed: ${(err as Error).message}`);
       }
     } else {
-      hub = allocate(registrationId, doc, config.linkedHubs)?.hostName;
-    }
-    if (!hub) {
-      return this.failed(base, 400005, "the enrollment leaves no IoT hub to assign the device to");
+      const allocation = allocate(registrationId, doc, config.linkedHubs);
+      if ("problem" in allocation) {
+        return this.failed(base, 400005, allocation.problem);
+      }
+      hub = allocation.hub.hostName;
     }
 
-    const initialTwin = custom?.initialTwin ?? doc.initialTwin;
-    const substatus = this.applyTwin(registrationId, deviceId, hub, previous, doc, initialTwin);
+    const substatus = placeDevice(store, {
+      registrationId,
+      deviceId,
+      hub,
+      previous,
+      match,
+      initialTwin: custom?.initialTwin ?? doc.initialTwin,
+      now,
+    });
     const record: RegistrationRecord = {
       ...base,
       status: "assigned",
@@ -263,48 +270,6 @@ export class Registrar {
     const record: RegistrationRecord = { ...base, status: "failed", errorCode, errorMessage };
     this.services.store.putRegistration(record);
     return deviceView(record);
-  }
-
-  /** Creates, moves or resets the hub device per the reprovisioning policy; returns the substatus. */
-  private applyTwin(
-    registrationId: string,
-    deviceId: string,
-    hub: string,
-    previous: RegistrationRecord | undefined,
-    doc: StoredDocument,
-    initialTwin: StoredDocument["initialTwin"],
-  ): RegistrationSubstatus {
-    const { store } = this.services;
-    const fresh = (): HubDevice["twin"] => ({
-      tags: { ...(initialTwin?.tags ?? {}) },
-      properties: { desired: { ...(initialTwin?.properties?.desired ?? {}) } },
-    });
-    const device = (twin: HubDevice["twin"]): HubDevice => ({
-      hub,
-      deviceId,
-      registrationId,
-      iotEdge: doc.capabilities.iotEdge,
-      twin,
-    });
-    if (!previous || previous.status !== "assigned" || !previous.assignedHub) {
-      store.putHubDevice(device(fresh()));
-      return "initialAssignment";
-    }
-    const oldHub = previous.assignedHub;
-    if (!doc.reprovisionPolicy.updateHubAssignment) {
-      return previous.substatus ?? "initialAssignment";
-    }
-    const oldDevice = store.getHubDevice(oldHub, previous.deviceId ?? deviceId);
-    const migrate = doc.reprovisionPolicy.migrateDeviceData;
-    const twin = migrate && oldDevice ? oldDevice.twin : fresh();
-    if (oldHub !== hub || (previous.deviceId ?? deviceId) !== deviceId) {
-      store.deleteHubDevice(oldHub, previous.deviceId ?? deviceId);
-    }
-    store.putHubDevice(device(twin));
-    if (oldHub !== hub && previous.hubHistory.includes(hub)) {
-      return "reprovisionedToInitialAssignment";
-    }
-    return migrate ? "deviceDataMigrated" : "deviceDataReset";
   }
 }
 

@@ -351,10 +351,11 @@ function normalizeCommon(body: Record<string, unknown>, ctx: NormalizeContext): 
   if (iotHubHostName !== undefined) {
     normalizeHubs([iotHubHostName], ctx.linkedHubs, "iotHubHostName");
   }
-  if (allocationPolicy === "static" && (iotHubs?.length ?? 0) !== 1) {
+  // None is accepted, as the service does: the linked hubs then apply (see allocation.ts for more than one).
+  if (allocationPolicy === "static" && (iotHubs?.length ?? 0) > 1) {
     throw new DpsError(
       "InvalidAllocation",
-      `allocationPolicy static needs exactly one hub in iotHubs (got ${iotHubs?.length ?? 0})`,
+      `allocationPolicy static takes one hub in iotHubs at most (got ${iotHubs?.length ?? 0})`,
     );
   }
   const custom = optionalObject("customAllocationDefinition", body.customAllocationDefinition);

@@ -1,25 +1,28 @@
 // A minimal MQTT 3.1.1 server over TLS for the DPS device topics: it authenticates each CONNECT through a callback,
 // keeps per-connection subscriptions only, hands every client PUBLISH to a callback and lets that callback answer
 // the one client that asked. No broker semantics: no retained messages, no sessions across connections, no fan-out.
+// The wire format is mqtt-packet's, the codec of the `mqtt` client the Azure device SDK speaks through.
 import * as net from "node:net";
 import * as tls from "node:tls";
 
-import {
-  ClientPacket,
-  ConnackCode,
-  ConnackReturnCode,
-  ConnectPacket,
-  PacketDecoder,
-  PublishPacket,
-  SUBACK_FAILURE,
-  SubscribePacket,
-  encodeConnack,
-  encodePingresp,
-  encodePuback,
-  encodePublish,
-  encodeSuback,
-  encodeUnsuback,
-} from "./packets";
+import * as mqttPacket from "mqtt-packet";
+
+/** Largest packet (fixed header included) a client may send; DPS messages are a few KiB at most. */
+export const MAX_PACKET_SIZE = 256 * 1024;
+
+/** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
+export const ConnackCode = {
+  accepted: 0,
+  unacceptableProtocolVersion: 1,
+  identifierRejected: 2,
+  serverUnavailable: 3,
+  badUserNameOrPassword: 4,
+  notAuthorized: 5,
+} as const;
+export type ConnackReturnCode = (typeof ConnackCode)[keyof typeof ConnackCode];
+
+/** SUBACK return code for a filter the server refuses. */
+const SUBACK_FAILURE = 0x80;
 
 export interface MqttConnectInfo {
   clientId: string;
@@ -131,7 +134,9 @@ class Connection implements MqttSession {
   private state: ConnectionState = "awaitingConnect";
   private accepted = false;
   private connectSeen = false;
-  private readonly decoder = new PacketDecoder();
+  private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
+  /** Set when the stream cannot be decoded any further; nothing after it is read. */
+  private broken = false;
   /** Packets are handled strictly in order; CONNECT's asynchronous authenticate holds back what follows it. */
   private queue: Promise<void> = Promise.resolve();
   /** PUBACKs go out in PUBLISH order (section 4.6) even when onPublish calls settle out of order. */
@@ -152,6 +157,12 @@ class Connection implements MqttSession {
     });
     socket.on("close", () => this.closed());
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
+    this.parser.on("packet", (packet: mqttPacket.Packet) => {
+      this.onPacketReceived(packet);
+      this.enqueue(() => this.handle(packet));
+    });
+    // Malformed bytes (section 4.8: the connection is closed), after the packets before them are handled.
+    this.parser.on("error", () => this.fail());
     this.armTimer(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   }
 
@@ -178,12 +189,12 @@ class Connection implements MqttSession {
     }
     const body = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
     if (granted === 0) {
-      this.send(encodePublish({ topic, payload: body, qos: 0 }));
+      this.send({ cmd: "publish", topic, payload: body, qos: 0, dup: false, retain: false });
       return;
     }
-    const packetId = this.allocatePacketId();
-    if (packetId !== undefined) {
-      this.send(encodePublish({ topic, payload: body, qos: 1, packetId }));
+    const messageId = this.allocatePacketId();
+    if (messageId !== undefined) {
+      this.send({ cmd: "publish", topic, payload: body, qos: 1, dup: false, retain: false, messageId });
     }
   }
 
@@ -197,25 +208,29 @@ class Connection implements MqttSession {
   }
 
   private receive(chunk: Buffer): void {
-    if (this.state === "closed") {
+    if (this.state === "closed" || this.broken) {
       return;
     }
-    const { packets, error } = this.decoder.push(chunk);
-    for (const packet of packets) {
-      this.onPacketReceived(packet);
-      this.enqueue(() => this.handle(packet));
+    // parse() emits the complete packets and returns how many bytes wait for the rest of a packet.
+    const pending = this.parser.parse(chunk);
+    if (pending > MAX_PACKET_SIZE) {
+      this.fail();
     }
-    if (error) {
+  }
+
+  private fail(): void {
+    if (!this.broken) {
+      this.broken = true;
       this.enqueue(() => this.destroy());
     }
   }
 
-  private onPacketReceived(packet: ClientPacket): void {
+  private onPacketReceived(packet: mqttPacket.Packet): void {
     // Tracked here rather than through `state`, which only changes once the queue reaches the packet.
-    if (!this.connectSeen && packet.type === "connect") {
+    if (!this.connectSeen && packet.cmd === "connect") {
       this.connectSeen = true;
       // The keepalive clock starts with CONNECT, not with CONNACK; 1.5 x keepalive per section 3.1.2.10.
-      this.armTimer(packet.keepalive * 1500);
+      this.armTimer((packet.keepalive ?? 0) * 1500);
     } else if (this.connectSeen) {
       this.timer?.refresh();
     }
@@ -228,50 +243,52 @@ class Connection implements MqttSession {
     });
   }
 
-  private async handle(packet: ClientPacket): Promise<void> {
+  private async handle(packet: mqttPacket.Packet): Promise<void> {
     if (this.state === "closed") {
       return;
     }
     if (this.state === "awaitingConnect") {
-      if (packet.type === "connect") {
-        await this.handleConnect(packet);
-      } else if (packet.type === "connectUnsupported") {
+      if (packet.cmd !== "connect") {
+        this.destroy();
+      } else if (packet.protocolId !== "MQTT" || packet.protocolVersion !== 4) {
+        // MQTT 3.1 (MQIsdp) or 5: the only answer 3.1.1 has for them (section 3.1.2.2).
         this.refuse(ConnackCode.unacceptableProtocolVersion);
       } else {
-        this.destroy();
+        await this.handleConnect(packet);
       }
       return;
     }
-    switch (packet.type) {
+    switch (packet.cmd) {
       case "publish":
         this.handlePublish(packet);
         return;
       case "puback":
-        this.inflight.delete(packet.packetId);
+        if (packet.messageId !== undefined) this.inflight.delete(packet.messageId);
         return;
       case "subscribe":
         this.handleSubscribe(packet);
         return;
       case "unsubscribe":
-        for (const filter of packet.filters) {
+        for (const filter of packet.unsubscriptions) {
           this.subscriptions.delete(filter);
         }
-        this.send(encodeUnsuback(packet.packetId));
+        this.send({ cmd: "unsuback", messageId: packet.messageId, granted: [] });
         return;
       case "pingreq":
-        this.send(encodePingresp());
+        this.send({ cmd: "pingresp" });
         return;
       case "disconnect":
         this.close();
         return;
       default:
-        // A second CONNECT, or a QoS 2 acknowledgement although this server never uses QoS 2.
+        // A second CONNECT, a packet only servers send, or a QoS 2 acknowledgement although this server never
+        // uses QoS 2.
         this.destroy();
     }
   }
 
-  private async handleConnect(packet: ConnectPacket): Promise<void> {
-    if (packet.clientId === "" && !packet.cleanSession) {
+  private async handleConnect(packet: mqttPacket.IConnectPacket): Promise<void> {
+    if (packet.clientId === "" && !packet.clean) {
       // Section 3.1.3.1: an empty client identifier requires a clean session.
       this.refuse(ConnackCode.identifierRejected);
       return;
@@ -302,48 +319,49 @@ class Connection implements MqttSession {
     }
     this.state = "connected";
     this.accepted = true;
-    this.send(encodeConnack(ConnackCode.accepted));
+    this.send({ cmd: "connack", returnCode: ConnackCode.accepted, sessionPresent: false });
   }
 
-  private handlePublish(packet: PublishPacket): void {
-    if (packet.qos === 2) {
-      // QoS 2 is unsupported; DPS devices publish at QoS 1.
+  private handlePublish(packet: mqttPacket.IPublishPacket): void {
+    if (packet.qos === 2 || !isValidTopicName(packet.topic)) {
+      // QoS 2 is unsupported (DPS devices publish at QoS 1); a wildcard topic breaks section 3.3.2.1.
       this.destroy();
       return;
     }
+    const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
     let settled: Promise<void>;
     try {
-      settled = Promise.resolve(this.options.onPublish(this, packet.topic, packet.payload)).catch((err: unknown) =>
+      settled = Promise.resolve(this.options.onPublish(this, packet.topic, payload)).catch((err: unknown) =>
         this.report(err),
       );
     } catch (err) {
       this.report(err);
       settled = Promise.resolve();
     }
-    const packetId = packet.packetId;
-    if (packetId !== undefined) {
+    const messageId = packet.qos === 1 ? packet.messageId : undefined;
+    if (messageId !== undefined) {
       this.ackQueue = this.ackQueue
         .then(() => settled)
-        .then(() => this.send(encodePuback(packetId)))
+        .then(() => this.send({ cmd: "puback", messageId }))
         .catch((err: unknown) => this.report(err));
     }
   }
 
-  private handleSubscribe(packet: SubscribePacket): void {
-    const codes = packet.subscriptions.map(({ filter, qos }) => {
-      if (!isValidTopicFilter(filter)) {
+  private handleSubscribe(packet: mqttPacket.ISubscribePacket): void {
+    const granted = packet.subscriptions.map(({ topic, qos }) => {
+      if (!isValidTopicFilter(topic)) {
         return SUBACK_FAILURE;
       }
-      const granted = qos === 0 ? 0 : 1;
-      this.subscriptions.set(filter, granted);
-      return granted;
+      const grantedQos = qos === 0 ? 0 : 1;
+      this.subscriptions.set(topic, grantedQos);
+      return grantedQos;
     });
-    this.send(encodeSuback(packet.packetId, codes));
+    this.send({ cmd: "suback", messageId: packet.messageId, granted });
   }
 
   /** Answers CONNECT with a refusal and closes, as section 3.2.2.3 requires. */
   private refuse(code: ConnackReturnCode): void {
-    this.send(encodeConnack(code));
+    this.send({ cmd: "connack", returnCode: code, sessionPresent: false });
     this.close();
   }
 
@@ -359,9 +377,9 @@ class Connection implements MqttSession {
     return undefined;
   }
 
-  private send(bytes: Buffer): void {
+  private send(packet: mqttPacket.Packet): void {
     if (this.state !== "closed" && this.socket.writable) {
-      this.socket.write(bytes);
+      this.socket.write(mqttPacket.generate(packet));
     }
   }
 

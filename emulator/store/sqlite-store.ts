@@ -32,8 +32,10 @@ export class SqliteStore implements Store {
         id TEXT PRIMARY KEY, attestation_type TEXT NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS registrations (id TEXT PRIMARY KEY, group_id TEXT, json TEXT NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS registrations_by_group ON registrations (group_id, id);
-      CREATE TABLE IF NOT EXISTS hub_devices (
+      CREATE TABLE IF NOT EXISTS hub_identities (
         hub TEXT NOT NULL, device_id TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (hub, device_id)) WITHOUT ROWID;
+      -- Before hub identities had a registry API, a table of bare twins stood in for them: nothing reads it now.
+      DROP TABLE IF EXISTS hub_devices;
     `);
     // Counting a million rows per request would be slow: keep the counts in memory, loaded once.
     for (const kind of ["enrollment", "group"] as const) {
@@ -136,20 +138,28 @@ export class SqliteStore implements Store {
   }
 
   getHubDevice(hub: string, deviceId: string): HubDevice | undefined {
-    const row = this.stmt(`SELECT json FROM hub_devices WHERE hub = ? AND device_id = ?`).get(hub, deviceId) as
+    const row = this.stmt(`SELECT json FROM hub_identities WHERE hub = ? AND device_id = ?`).get(hub, deviceId) as
       JsonRow | undefined;
     return row ? (JSON.parse(row.json) as HubDevice) : undefined;
   }
 
   putHubDevice(device: HubDevice): void {
     this.stmt(
-      `INSERT INTO hub_devices (hub, device_id, json) VALUES (?, ?, ?)
+      `INSERT INTO hub_identities (hub, device_id, json) VALUES (?, ?, ?)
        ON CONFLICT(hub, device_id) DO UPDATE SET json = excluded.json`,
     ).run(device.hub, device.deviceId, JSON.stringify(device));
   }
 
-  deleteHubDevice(hub: string, deviceId: string): void {
-    this.stmt(`DELETE FROM hub_devices WHERE hub = ? AND device_id = ?`).run(hub, deviceId);
+  deleteHubDevice(hub: string, deviceId: string): boolean {
+    return this.stmt(`DELETE FROM hub_identities WHERE hub = ? AND device_id = ?`).run(hub, deviceId).changes > 0;
+  }
+
+  listHubDevices(hub: string, limit: number): HubDevice[] {
+    const rows = this.stmt(`SELECT json FROM hub_identities WHERE hub = ? ORDER BY device_id LIMIT ?`).all(
+      hub,
+      limit,
+    ) as unknown as JsonRow[];
+    return rows.map((r) => JSON.parse(r.json) as HubDevice);
   }
 
   transaction<T>(fn: () => T): T {

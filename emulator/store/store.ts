@@ -1,15 +1,9 @@
 // Persistence behind an interface: the handlers see this, never SQL. One implementation, SqliteStore.
+import type { HubDevice } from "../hub/device";
 import type { StoredDocument } from "../model/enrollment";
-import type { AttestationType, EnrollmentKind, RegistrationRecord, TwinCollection } from "../model/types";
+import type { AttestationType, EnrollmentKind, RegistrationRecord } from "../model/types";
 
-/** A device identity the emulator keeps per linked hub, so reprovisioning can migrate or reset its twin. */
-export interface HubDevice {
-  hub: string;
-  deviceId: string;
-  registrationId: string;
-  iotEdge: boolean;
-  twin: { tags: TwinCollection; properties: { desired: TwinCollection } };
-}
+export type { HubDevice };
 
 export interface Page<T> {
   items: T[];
@@ -33,9 +27,12 @@ export interface Store {
   deleteRegistration(id: string): boolean;
   listRegistrationsOfGroup(groupId: string, after: string | undefined, limit: number): Page<RegistrationRecord>;
 
+  /** The linked hubs' device identities and twins, by hub host name and (case-sensitive) device ID. */
   getHubDevice(hub: string, deviceId: string): HubDevice | undefined;
   putHubDevice(device: HubDevice): void;
-  deleteHubDevice(hub: string, deviceId: string): void;
+  deleteHubDevice(hub: string, deviceId: string): boolean;
+  /** A hub's devices in device ID order, at most `limit`. */
+  listHubDevices(hub: string, limit: number): HubDevice[];
 
   /** Runs fn atomically. */
   transaction<T>(fn: () => T): T;

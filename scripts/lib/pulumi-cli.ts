@@ -19,6 +19,20 @@ export function pinnedPulumiBin(): string {
   return bin;
 }
 
+/** The pinned `pulumi` executable. */
+export function pinnedPulumiExecutable(): string {
+  return path.join(pinnedPulumiBin(), "pulumi");
+}
+
+/** The `local` stack's documented passphrase (scripts/run.sh sets the same for `npm run pulumi`). */
+export const localStackPassphrase = "local-emulator-only";
+
+/** The environment for a CLI command on `stack`: the `local` stack gets its passphrase unless one is chosen. */
+export function stackEnv(stack: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (stack !== "local" || env.PULUMI_CONFIG_PASSPHRASE || env.PULUMI_CONFIG_PASSPHRASE_FILE) return env;
+  return { ...env, PULUMI_CONFIG_PASSPHRASE: localStackPassphrase };
+}
+
 /** The pinned CLI as the Automation API's PulumiCommand (it expects `<root>/bin/pulumi`). */
 export async function pinnedPulumiCommand(): Promise<PulumiCommand> {
   return PulumiCommand.get({ root: path.dirname(pinnedPulumiBin()) });

@@ -1,5 +1,7 @@
 // The device API of the emulator with Microsoft's device SDK over HTTPS and MQTT: symmetric keys and X.509, for
-// individual enrollments and groups; allocation, custom webhooks, reprovisioning and the resulting registration state.
+// individual enrollments and groups; allocation, custom webhooks, reprovisioning and the resulting registration state,
+// and the device identity and twin each registration leaves on its hub, read with azure-iothub's Registry.
+import { X509Certificate } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -13,8 +15,8 @@ import { registerWithCertificate, registerWithKey, type Transport } from "../sup
 import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
 import { expectDeviceSchema, expectServiceSchema } from "../support/spec";
 
-const hub1 = "emulator-hub-1.azure-devices.net";
-const hub2 = "emulator-hub-2.azure-devices.net";
+const hub1 = "127.0.0.2";
+const hub2 = "127.0.0.3";
 const key = (fill: number): string => Buffer.alloc(32, fill).toString("base64");
 
 let emulator: TestEmulator;
@@ -24,8 +26,8 @@ beforeAll(async () => {
   emulator = await startTestEmulator({
     mqttPort: 0,
     linkedHubs: [
-      { hostName: hub1, allocationWeight: 1, applyAllocationPolicy: true },
-      { hostName: hub2, allocationWeight: 9, applyAllocationPolicy: true },
+      { name: "emulator-hub-1", hostName: hub1, allocationWeight: 1, applyAllocationPolicy: true },
+      { name: "emulator-hub-2", hostName: hub2, allocationWeight: 9, applyAllocationPolicy: true },
     ],
   });
   groupCa = issueCertificate({ commonName: "Group Signing CA", isCA: true });
@@ -39,21 +41,21 @@ async function putEnrollment(fields: Record<string, unknown>): Promise<void> {
   await emulator.client().createOrUpdateIndividualEnrollment(fields as unknown as IndividualEnrollment);
 }
 
-async function hubDevice(hub: string, deviceId: string): Promise<Record<string, unknown>> {
-  const client = emulator.client() as unknown as {
-    _restApiClient: {
-      executeApiCall: (m: string, p: string, h: object, b: unknown, cb: (e: Error | null, r: unknown) => void) => void;
-    };
-  };
-  return new Promise((resolve, reject) => {
-    client._restApiClient.executeApiCall(
-      "GET",
-      `/_emulator/hubs/${hub}/devices/${deviceId}?api-version=2021-10-01`,
-      {},
-      undefined,
-      (err, result) => (err ? reject(err) : resolve(result as Record<string, unknown>)),
-    );
-  });
+interface OnHub {
+  /** The device identity, as GET /devices/{id} returns it. */
+  device: Record<string, unknown>;
+  tags: unknown;
+  /** Desired properties without `$metadata` and `$version`. */
+  desired: Record<string, unknown>;
+}
+
+/** A device's identity and twin on a hub, read with Microsoft's Registry and the hub's iothubowner policy. */
+async function onHub(hub: string, deviceId: string): Promise<OnHub> {
+  const registry = emulator.registry(hub);
+  const device = JSON.parse(JSON.stringify((await registry.get(deviceId)).responseBody)) as Record<string, unknown>;
+  const twin = (await registry.getTwin(deviceId)).responseBody;
+  const { $metadata: _metadata, $version: _version, ...desired } = twin.properties.desired as Record<string, unknown>;
+  return { device, tags: twin.tags, desired };
 }
 
 /** Registration over plain HTTPS (PUT register, then GET the operation), without the SDK's polling delay. */
@@ -103,6 +105,8 @@ function httpsJson(
   });
 }
 
+const sha1Thumbprint = (pem: string): string => new X509Certificate(pem).fingerprint.replace(/:/g, "");
+
 const waterflowTwin = { tags: {}, properties: { desired: { devicetype: "waterflow", client: "" } } };
 
 describe.each<Transport>(["http", "mqtt"])("registration over %s", (transport) => {
@@ -138,12 +142,15 @@ describe.each<Transport>(["http", "mqtt"])("registration over %s", (transport) =
     expect(
       (enrollment as unknown as { registrationState: { assignedHub: string } }).registrationState.assignedHub,
     ).toBe(hub1);
-    expect(await hubDevice(hub1, `${id}-device`)).toEqual({
-      hub: hub1,
+    const placed = await onHub(hub1, `${id}-device`);
+    expect(placed.tags).toEqual(waterflowTwin.tags);
+    expect(placed.desired).toEqual(waterflowTwin.properties.desired);
+    // The device authenticates to its hub with the keys it proved itself with.
+    expect(placed.device).toMatchObject({
       deviceId: `${id}-device`,
-      registrationId: id,
-      iotEdge: false,
-      twin: waterflowTwin,
+      status: "enabled",
+      authentication: { type: "sas", symmetricKey: { primaryKey: key(1), secondaryKey: key(2) } },
+      capabilities: { iotEdge: false },
     });
   });
 
@@ -165,6 +172,12 @@ describe.each<Transport>(["http", "mqtt"])("registration over %s", (transport) =
     const page = (await query.next()) as unknown as { responseBody: { registrationId: string }[] };
     page.responseBody.forEach((s) => expectServiceSchema("DeviceRegistrationState", s));
     expect(page.responseBody.map((s) => s.registrationId)).toEqual([id]);
+    // On the hub the device's keys are the ones derived for it, never the group's.
+    expect((await onHub(hub2, id)).device.authentication).toEqual({
+      type: "sas",
+      symmetricKey: { primaryKey: deriveDeviceKey(groupKey, id), secondaryKey: deriveDeviceKey(key(4), id) },
+      x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
+    });
   });
 
   test("an individual X.509 device registers by its client certificate", async () => {
@@ -179,7 +192,13 @@ describe.each<Transport>(["http", "mqtt"])("registration over %s", (transport) =
     });
     const result = await registerWithCertificate(emulator, transport, id, cert.certPem, cert.keyPem);
     expect(result).toMatchObject({ registrationId: id, assignedHub: hub2, status: "assigned" });
-    expect((await hubDevice(hub2, id)).iotEdge).toBe(true);
+    const placed = await onHub(hub2, id);
+    expect(placed.device.capabilities).toEqual({ iotEdge: true });
+    expect(placed.device.authentication).toEqual({
+      type: "selfSigned",
+      symmetricKey: { primaryKey: null, secondaryKey: null },
+      x509Thumbprint: { primaryThumbprint: sha1Thumbprint(cert.certPem), secondaryThumbprint: null },
+    });
   });
 
   test("a group X.509 device registers through its chain to the group's signing certificate", async () => {
@@ -196,6 +215,7 @@ describe.each<Transport>(["http", "mqtt"])("registration over %s", (transport) =
     expect(result).toMatchObject({ registrationId: id, assignedHub: hub1, status: "assigned" });
     const state = (await emulator.client().getDeviceRegistrationState(id)).responseBody;
     expect(state).toMatchObject({ registrationId: id, assignedHub: hub1, status: "assigned" });
+    expect(((await onHub(hub1, id)).device.authentication as { type: string }).type).toBe("certificateAuthority");
   });
 });
 
@@ -298,6 +318,40 @@ describe("allocation", () => {
     expect(results.filter((h) => h === hub1).length).toBeGreaterThanOrEqual(1);
   });
 
+  test("static with no hubs: the one linked hub that applies, or a failed registration when several apply", async () => {
+    const fields = {
+      registrationId: "static-any",
+      attestation: { type: "symmetricKey", symmetricKey: { primaryKey: key(13), secondaryKey: key(14) } },
+      allocationPolicy: "static",
+    };
+    await putEnrollment(fields);
+    expect(await registerRaw("static-any", key(13))).toMatchObject({
+      registrationId: "static-any",
+      status: "failed",
+      errorCode: 400005,
+      errorMessage:
+        `allocationPolicy static names no hub and 2 linked hubs apply (${hub1}, ${hub2}): ` +
+        "list one in the enrollment's iotHubs",
+    });
+
+    // One hub applies allocation policy, the other is linked with applyAllocationPolicy false.
+    const single = await startTestEmulator({
+      linkedHubs: [
+        { name: "emulator-hub-1", hostName: hub1, allocationWeight: 1, applyAllocationPolicy: false },
+        { name: "emulator-hub-2", hostName: hub2, allocationWeight: 1, applyAllocationPolicy: true },
+      ],
+    });
+    try {
+      await single.client().createOrUpdateIndividualEnrollment(fields as unknown as IndividualEnrollment);
+      expect(await registerWithKey(single, "http", "static-any", key(13))).toMatchObject({
+        status: "assigned",
+        assignedHub: hub2,
+      });
+    } finally {
+      await single.dispose();
+    }
+  });
+
   test("custom allocation posts the AllocationRequest and uses the webhook's hub, twin and payload", async () => {
     const requests: Record<string, unknown>[] = [];
     const webhook = http.createServer((req, res) => {
@@ -338,10 +392,8 @@ describe("allocation", () => {
       expect(sent.registrationId).toBe("custom-device");
       // Symmetric keys are not sent to the webhook.
       expect(sent.attestation).toEqual({ type: "symmetricKey", symmetricKey: {} });
-      expect((await hubDevice(hub1, "custom-device")).twin).toEqual({
-        tags: { chosenBy: "webhook" },
-        properties: { desired: {} },
-      });
+      const placed = await onHub(hub1, "custom-device");
+      expect([placed.tags, placed.desired]).toEqual([{ chosenBy: "webhook" }, {}]);
     } finally {
       await new Promise<void>((r) => webhook.close(() => r()));
     }
@@ -385,15 +437,18 @@ describe("reprovisioning", () => {
       assignedHub: hub2,
       substatus: "deviceDataMigrated",
     });
-    expect((await hubDevice(hub2, id)).twin).toEqual({ tags: { version: "1" }, properties: { desired: {} } });
-    expect((await rejection(hubDevice(hub1, id))).status).toBe(404);
+    expect((await onHub(hub2, id)).tags).toEqual({ version: "1" });
+    await expect(emulator.registry(hub1).get(id)).rejects.toMatchObject({
+      name: "DeviceNotFoundError",
+      message: `device '${id}' does not exist on hub emulator-hub-1 (${hub1})`,
+    });
 
     await moveTo(id, hub2, { updateHubAssignment: true, migrateDeviceData: false }, { tags: { version: "3" } });
     expect(await registerWithKey(emulator, "http", id, key(15))).toMatchObject({
       assignedHub: hub2,
       substatus: "deviceDataReset",
     });
-    expect((await hubDevice(hub2, id)).twin).toEqual({ tags: { version: "3" }, properties: { desired: {} } });
+    expect((await onHub(hub2, id)).tags).toEqual({ version: "3" });
 
     await moveTo(id, hub1, { updateHubAssignment: true, migrateDeviceData: true });
     expect(await registerWithKey(emulator, "http", id, key(15))).toMatchObject({

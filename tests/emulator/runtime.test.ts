@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
 import { emulatorClientOptions } from "../../dynamic-providers/enrollment/connection";
+import { usage } from "../../emulator/config";
 import { createServiceClient } from "../../dynamic-providers/service-client";
 import { connectionString, loadIdentity, newPolicy, saveIdentity } from "../../emulator/identity";
 import { projectRoot } from "../../scripts/lib/pulumi-cli";
@@ -41,7 +42,8 @@ test("every acknowledged write survives kill -9 and a restart", async () => {
     etags.delete("durable-24");
     await first.kill();
 
-    const second = await spawnEmulator(["--port", "0", "--mqtt-port", "-1"], dataDir);
+    // The same flags as --flag=value.
+    const second = await spawnEmulator(["--port=0", "--mqtt-port=-1"], dataDir);
     try {
       // Same identity and CA: the old connection string and trust still work.
       expect(second.connection.connectionString).toBe(first.connection.connectionString);
@@ -65,32 +67,63 @@ test("every acknowledged write survives kill -9 and a restart", async () => {
   }
 });
 
+test("the command line: --help lists the flags; an unknown flag or a bad value stops the emulator, naming the flag", () => {
+  const run = (args: string[]): [number | null, string, string] => {
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(projectRoot, "emulator", "main.ts"), ...args],
+      {
+        cwd: projectRoot,
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    return [result.status, result.stdout, result.stderr];
+  };
+  const hint = "npm run emulator -- --help lists every flag\n";
+  expect(run(["--help"])).toEqual([0, `${usage}\n`, ""]);
+  expect(run(["--colour"])).toEqual([1, "", `emulator: unknown flag "--colour"\n${hint}`]);
+  expect(run(["--port=http"])).toEqual([
+    1,
+    "",
+    `emulator: --port "http": expected a whole number from 0 to 65535\n${hint}`,
+  ]);
+});
+
 function canBind443(): boolean {
   if (process.getuid?.() === 0) return true;
   const start = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
   return start <= 443;
 }
 
-/** Whether the default ports are free: `npm start` leaves an emulator on 8443/8883 running (regression). */
-function portsFree(ports: number[]): boolean {
+/** Whether these addresses are free: `npm start` leaves an emulator on 8443/8883 running (regression). */
+function portsFree(addresses: [string, number][]): boolean {
   const probe = `const net = require("node:net");
-    const ports = ${JSON.stringify(ports)};
-    let left = ports.length;
-    for (const port of ports) {
+    const addresses = ${JSON.stringify(addresses)};
+    let left = addresses.length;
+    for (const [host, port] of addresses) {
       const server = net.createServer().once("error", () => process.exit(1));
-      server.listen(port, "127.0.0.1", () => server.close(() => --left === 0 && process.exit(0)));
+      server.listen(port, host, () => server.close(() => --left === 0 && process.exit(0)));
     }`;
   return spawnSync(process.execPath, ["-e", probe], { timeout: 10_000 }).status === 0;
 }
 
-(canBind443() && portsFree([443, 8883]) ? test : test.skip)(
-  "on port 443, Microsoft's clients work unmodified with only NODE_EXTRA_CA_CERTS",
+const port443Free = portsFree([
+  ["127.0.0.1", 443],
+  ["127.0.0.2", 443],
+  ["127.0.0.3", 443],
+  ["127.0.0.1", 8883],
+]);
+
+(canBind443() && port443Free ? test : test.skip)(
+  "on port 443, Microsoft's clients work unmodified with only NODE_EXTRA_CA_CERTS, the hub registry client included",
   async () => {
     const dataDir = tempDir();
     const emulator = await spawnEmulator(["--port", "443", "--mqtt-port", "8883"], dataDir);
     try {
       expect(emulator.connection.endpoint).toBe("https://localhost");
       expect(emulator.connection.mqttEndpoint).toBe("mqtts://localhost:8883");
+      expect(emulator.connection.hubs.map((h) => h.endpoint)).toEqual(["https://127.0.0.2", "https://127.0.0.3"]);
       const result = spawnSync(
         path.join(projectRoot, "node_modules", ".bin", "tsx"),
         [
@@ -98,6 +131,7 @@ function portsFree(ports: number[]): boolean {
           JSON.stringify({
             connectionString: emulator.connection.connectionString,
             idScope: emulator.connection.idScope,
+            hubs: emulator.connection.hubs,
           }),
         ],
         {
@@ -113,6 +147,7 @@ function portsFree(ports: number[]): boolean {
       expect(hub.mqtt).toEqual({ status: "assigned", assignedHub: hub.http.assignedHub });
       expect(hub.state).toEqual({ status: "assigned", assignedHub: hub.http.assignedHub });
       expect(emulator.connection.linkedHubs).toContain(hub.http.assignedHub);
+      expect(hub.twin).toEqual({ tags: { site: "lab" }, devicetype: "waterflow" });
     } finally {
       await emulator.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });

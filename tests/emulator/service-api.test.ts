@@ -23,8 +23,8 @@ afterAll(async () => {
   await emulator.dispose();
 });
 
-const hub1 = "emulator-hub-1.azure-devices.net";
-const hub2 = "emulator-hub-2.azure-devices.net";
+const hub1 = "127.0.0.2";
+const hub2 = "127.0.0.3";
 
 function enrollment(fields: Record<string, unknown>): IndividualEnrollment {
   return fields as unknown as IndividualEnrollment;
@@ -432,7 +432,7 @@ describe("validation errors name the field and the reason", () => {
         iotHubs: [hub1, hub2],
       },
       400005,
-      "allocationPolicy static needs exactly one hub in iotHubs (got 2)",
+      "allocationPolicy static takes one hub in iotHubs at most (got 2)",
     ],
     [
       "custom without webhook",
@@ -498,6 +498,26 @@ describe("validation errors name the field and the reason", () => {
     if (message) expect(error.message).toBe(message);
     expect(typeof error.trackingId).toBe("string");
     expect(error.timestampUtc).toMatch(/Z$/);
+  });
+
+  test("static allocation with no hubs is accepted for enrollments and groups alike (the linked hubs apply)", async () => {
+    const client = emulator.client();
+    const created = await client.createOrUpdateIndividualEnrollment(
+      enrollment({ registrationId: "static-any", attestation: { type: "symmetricKey" }, allocationPolicy: "static" }),
+    );
+    expectServiceSchema("IndividualEnrollment", created.responseBody);
+    const group = await client.createOrUpdateEnrollmentGroup({
+      enrollmentGroupId: "static-any-group",
+      attestation: { type: "symmetricKey" },
+      allocationPolicy: "static",
+      iotHubs: [],
+    } as unknown as EnrollmentGroup);
+    for (const body of [created.responseBody, group.responseBody] as unknown as Record<string, unknown>[]) {
+      expect(body.allocationPolicy).toBe("static");
+      expect(body.iotHubs ?? []).toEqual([]);
+    }
+    await client.deleteIndividualEnrollment("static-any");
+    await client.deleteEnrollmentGroup("static-any-group");
   });
 
   test("the attestation type cannot change on update", async () => {

@@ -28,7 +28,7 @@ const identities = [
   // The contributor's identity, but a token meant for Azure Resource Manager.
   { clientId: "dps-arm-token", objectId: contributorOid, audience: "https://management.azure.com" },
 ];
-const hub1 = "emulator-hub-1.azure-devices.net";
+const hub1 = "127.0.0.2";
 
 let tokens: TokenServer;
 let emulator: TestEmulator;

@@ -6,8 +6,8 @@ import type { EnrollmentInputs, EnrollmentSpec } from "../../dynamic-providers/e
 import { issueCertificate } from "../../emulator/pki";
 import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
 
-const hub1 = "emulator-hub-1.azure-devices.net";
-const hub2 = "emulator-hub-2.azure-devices.net";
+const hub1 = "127.0.0.2";
+const hub2 = "127.0.0.3";
 const fastRetry = { attempts: 8, baseDelayMs: 1, maxDelayMs: 5 };
 
 let emulator: TestEmulator;

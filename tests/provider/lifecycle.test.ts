@@ -30,9 +30,7 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
   const up = await stack.up({ onOutput: capture });
   expect(up.summary.resourceChanges).toEqual({ create: 4 });
   const client = emulator.client();
-  expect((await client.getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual([
-    "emulator-hub-1.azure-devices.net",
-  ]);
+  expect((await client.getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual(["127.0.0.2"]);
   const generatedKey = String(up.outputs.generatedPrimaryKey.value);
   expect(up.outputs.generatedPrimaryKey.secret).toBe(true);
   expect(Buffer.from(generatedKey, "base64")).toHaveLength(64);
@@ -40,12 +38,10 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
   const preview = await stack.preview({ onOutput: capture });
   expect(preview.changeSummary).toEqual({ same: 4 });
 
-  await stack.setConfig("hub", { value: "emulator-hub-2.azure-devices.net" });
+  await stack.setConfig("hub", { value: "127.0.0.3" });
   const update = await stack.up({ onOutput: capture });
   expect(update.summary.resourceChanges).toEqual({ same: 3, update: 1 });
-  expect((await client.getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual([
-    "emulator-hub-2.azure-devices.net",
-  ]);
+  expect((await client.getIndividualEnrollment("sym-given")).responseBody.iotHubs).toEqual(["127.0.0.3"]);
 
   const live = (await client.getIndividualEnrollment("sym-given")).responseBody;
   await client.createOrUpdateIndividualEnrollment({ ...live, provisioningStatus: "disabled" });

@@ -25,7 +25,7 @@ function manifest(edits: Set<string>, remove: string[] = []): string {
   const entries = [
     `- registrationId: e-deviceid\n  attestation: { symmetricKey: {} }\n  deviceId: ${on("deviceId") ? "renamed-device" : "first-device"}`,
     `- registrationId: e-edge\n  attestation: { symmetricKey: {} }\n  iotEdge: ${on("iotEdge")}`,
-    `- registrationId: e-hubs\n  attestation: { symmetricKey: {} }\n  allocationPolicy: static\n  iotHubs: [emulator-hub-${on("iotHubs") ? 2 : 1}.azure-devices.net]`,
+    `- registrationId: e-hubs\n  attestation: { symmetricKey: {} }\n  allocationPolicy: static\n  iotHubs: [emulator-hub-${on("iotHubs") ? 2 : 1}]`,
     `- registrationId: e-custom\n  attestation: { symmetricKey: {} }\n  allocationPolicy: custom\n  customAllocation: { webhookUrl: "https://alloc.example/${on("customAllocation") ? "v2" : "v1"}", apiVersion: "2021-10-01" }`,
     `- registrationId: e-reprov\n  attestation: { symmetricKey: {} }\n  reprovisionPolicy: ${on("reprovisionPolicy") ? "never" : "reprovisionAndResetData"}`,
     `- registrationId: e-twin\n  attestation: { symmetricKey: {} }\n  initialTwin: { tags: { version: "${on("initialTwin") ? 2 : 1}" } }`,
@@ -128,6 +128,10 @@ test("every field previews as the property table says, drift is refreshed and un
   expect((await stack.preview()).changeSummary).toEqual({ same: 15 });
   const client = emulator.client();
   expect((await client.getIndividualEnrollment("e-type")).responseBody.attestation.type).toBe("tpm");
+  // The manifest names the emulator's hubs (connection.json says which host each name is).
+  expect((await client.getIndividualEnrollment("e-hubs")).responseBody.iotHubs).toEqual([
+    emulator.hub("emulator-hub-2").hostName,
+  ]);
 
   const live = (await client.getIndividualEnrollment("e-twin")).responseBody;
   await client.createOrUpdateIndividualEnrollment({

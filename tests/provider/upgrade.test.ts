@@ -18,6 +18,8 @@ import { serializedProvider } from "../support/serialized-provider";
 /** The last commit before the provider became a package (its state format is what existing stacks hold). */
 const legacyCommit = "023365ff468fc3f96b20d573c9277bf334f31903";
 const enrollmentType = "pulumi-nodejs:dynamic/dps:IndividualEnrollment";
+/** The emulator's hubs, as tests/fixtures/enrollment-program names them. */
+const currentHubs = ["127.0.0.2", "127.0.0.3"];
 const providerVersion = (
   JSON.parse(fs.readFileSync(path.join(projectRoot, "dynamic-providers", "package.json"), "utf8")) as {
     version: string;
@@ -74,6 +76,13 @@ beforeAll(async () => {
   legacyNodeModules(path.join(legacy, "node_modules"), path.join(legacy, "packages", "enrollment-provider"));
   const program = path.join(root, "program");
   fs.cpSync(path.join(legacy, "tests", "fixtures", "enrollment-program"), program, { recursive: true });
+  // The emulator's hubs have since moved to addresses of their own; the program names them as they are now (the
+  // provider code under test is the legacy one, untouched).
+  const legacyProgram = path.join(program, "index.ts");
+  const legacyHubs = '["emulator-hub-1.azure-devices.net", "emulator-hub-2.azure-devices.net"]';
+  const source = fs.readFileSync(legacyProgram, "utf8");
+  if (!source.includes(legacyHubs)) throw new Error(`the legacy program no longer names ${legacyHubs}`);
+  fs.writeFileSync(legacyProgram, source.replace(legacyHubs, JSON.stringify(currentHubs)));
   fs.symlinkSync(path.join(legacy, "node_modules"), path.join(program, "node_modules"));
   fs.mkdirSync(path.join(root, "state"));
 
@@ -123,7 +132,7 @@ test("a stack written by the provider before it was a package upgrades in place"
   );
   fs.rmSync(path.join(program, "node_modules"));
   fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(program, "node_modules"));
-  await stack.setConfig("hub", { value: "emulator-hub-2.azure-devices.net" });
+  await stack.setConfig("hub", { value: currentHubs[1] });
   const before = (await emulator.requests()).length;
 
   const events: EngineEvent[] = [];

@@ -1,8 +1,6 @@
 // Microsoft's device SDK (azure-iot-provisioning-device with its HTTP and MQTT transports and security clients),
 // pointed at a test emulator. The SDK always uses port 443 for HTTP; an https.Agent that forces the port is its
 // supported hook (`http.agent`), and MQTT takes `host:port` directly.
-import * as https from "node:https";
-import type { Duplex } from "node:stream";
 import * as path from "node:path";
 import * as tls from "node:tls";
 
@@ -16,6 +14,7 @@ import { SymmetricKeySecurityClient } from "azure-iot-security-symmetric-key";
 import { X509Security } from "azure-iot-security-x509";
 
 import type { RunningEmulator } from "../../emulator/server";
+import { PortAgent } from "../../scripts/lib/port-agent";
 
 export type Transport = "http" | "mqtt";
 
@@ -24,24 +23,6 @@ function transportModule<T>(name: string, from: string): T {
   const fromDir = path.dirname(require.resolve(`${from}/package.json`));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(require.resolve(name, { paths: [fromDir] })) as T;
-}
-
-type CreateConnection = (
-  this: https.Agent,
-  options: tls.ConnectionOptions,
-  callback?: (err: Error | null, stream: Duplex) => void,
-) => Duplex;
-
-/** Every connection goes to `port`, whatever the SDK asked for (it always asks for 443). */
-class PortAgent extends https.Agent {
-  constructor(private readonly port: number) {
-    super({ keepAlive: false });
-  }
-
-  createConnection(options: tls.ConnectionOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex {
-    const base = (https.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection;
-    return base.call(this, { ...options, port: this.port }, callback);
-  }
 }
 
 function transport(emulator: RunningEmulator, kind: Transport): ProvisioningHttp | ProvisioningMqtt {

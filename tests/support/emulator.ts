@@ -4,16 +4,22 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import type { ProvisioningServiceClient } from "azure-iot-provisioning-service";
+import type { Registry } from "azure-iothub";
 
 import { createServiceClient } from "../../dynamic-providers/service-client";
 import { defaultConfig, type EmulatorConfig } from "../../emulator/config";
 import type { RequestLogEntry } from "../../emulator/middleware";
-import { startEmulator, type RunningEmulator } from "../../emulator/server";
+import { startEmulator, type HubConnectionInfo, type RunningEmulator } from "../../emulator/server";
+import { createHubRegistry } from "../../scripts/lib/hub-registry";
 
 export interface TestEmulator extends RunningEmulator {
   dataDir: string;
   /** Microsoft's service client, pointed at this emulator with the given connection string (owner by default). */
   client(connectionString?: string): ProvisioningServiceClient;
+  /** A linked hub's entry in connection.json, by name or host name. */
+  hub(nameOrHost: string): HubConnectionInfo;
+  /** Microsoft's hub Registry for a linked hub, with the connection string given or its iothubowner one. */
+  registry(nameOrHost: string, connectionString?: string): Registry;
   /**
    * Every request the emulator has logged so far (started with `requestLog`), up to and without a marker request
    * this makes: the log is written asynchronously, and the marker's line proves every earlier line is there.
@@ -31,10 +37,18 @@ export async function startTestEmulator(overrides: Partial<EmulatorConfig> = {})
   const emulator = await startEmulator(config);
   const client = (connectionString = emulator.connection.connectionString): ProvisioningServiceClient =>
     createServiceClient({ connectionString, port: emulator.port, ca: emulator.caPem });
+  const hub = (nameOrHost: string): HubConnectionInfo => {
+    const found = emulator.connection.hubs.find((h) => h.name === nameOrHost || h.hostName === nameOrHost);
+    if (!found) throw new Error(`the test emulator has no hub ${nameOrHost}`);
+    return found;
+  };
   return {
     ...emulator,
     dataDir,
     client,
+    hub,
+    registry: (nameOrHost, connectionString = hub(nameOrHost).connectionString) =>
+      createHubRegistry({ connectionString, port: emulator.port, ca: emulator.caPem }),
     requests: async () => {
       if (!config.requestLog || config.requestLog === "-")
         throw new Error("the emulator was started without requestLog");

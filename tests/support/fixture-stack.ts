@@ -1,5 +1,5 @@
-// A stack of tests/fixtures/enrollment-program on a scratch file backend, against a test emulator, with the CLI's
-// output captured: the setup the provider's CLI tests share.
+// A stack of tests/fixtures/enrollment-program (or another fixture program) on a scratch file backend, against a test
+// emulator, with the CLI's output captured: the setup the provider's and the policy pack's CLI tests share.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -29,9 +29,10 @@ export interface FixtureStack {
 export async function startFixtureStack(
   name: string,
   config: (emulator: TestEmulator) => ConfigMap,
+  program = "enrollment-program",
 ): Promise<FixtureStack> {
   const emulator = await startTestEmulator();
-  const project = scratchProject(path.join(projectRoot, "tests", "fixtures", "enrollment-program"), `dps-${name}-`);
+  const project = scratchProject(path.join(projectRoot, "tests", "fixtures", program), `dps-${name}-`);
   const stack = await scratchStack(project, name);
   await stack.workspace.setAllConfig(stack.name, config(emulator));
   const output: string[] = [];

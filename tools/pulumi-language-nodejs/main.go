@@ -4,8 +4,10 @@
 // the Go module proxy reachable from offline machines does not serve. This host implements the part of the
 // LanguageRuntime protocol that `pulumi up/preview/refresh/destroy` of an installed Node.js project needs: it starts
 // @pulumi/pulumi's own `cmd/run` entry point (the same one upstream's host starts) with the same arguments and
-// environment. Dependency installation, code generation and policy packs are left to npm and upstream's host.
-// A CLI installed the official way ships upstream's host, and scripts/toolchain.sh then never builds this one.
+// environment. It also runs plugins written in Node.js (RunPlugin), which is how the engine starts a CrossGuard policy
+// pack (`pulumi preview --policy-pack DIR`): see run_plugin.go. Dependency installation and code generation are
+// left to npm and upstream's host. A CLI installed the official way ships upstream's host, and
+// scripts/toolchain.sh then never builds this one.
 package main
 
 import (
@@ -21,8 +23,8 @@ import (
 	"sync"
 	"syscall"
 
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -127,7 +129,7 @@ func (h *languageHost) Run(_ context.Context, req *pulumirpc.RunRequest) (*pulum
 	if programDir == "" {
 		programDir = req.GetPwd()
 	}
-	runPath, err := resolveRunScript(nodeBin, programDir)
+	runPath, err := resolveModule(nodeBin, programDir, "@pulumi/pulumi/cmd/run")
 	if err != nil {
 		return nil, err
 	}
@@ -158,14 +160,15 @@ func (h *languageHost) Run(_ context.Context, req *pulumirpc.RunRequest) (*pulum
 	return &pulumirpc.RunResponse{}, nil
 }
 
-// resolveRunScript finds @pulumi/pulumi's cmd/run from the program's directory, as Node would.
-func resolveRunScript(nodeBin, programDir string) (string, error) {
-	cmd := exec.Command(nodeBin, "-e", "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/run'))")
+// resolveModule finds one of @pulumi/pulumi's entry points (cmd/run, cmd/run-policy-pack, …) from a program's
+// directory, as Node would.
+func resolveModule(nodeBin, programDir, module string) (string, error) {
+	cmd := exec.Command(nodeBin, "-e", "process.stdout.write(require.resolve(process.argv[1]))", module)
 	cmd.Dir = programDir
 	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf(
-			"could not find @pulumi/pulumi from %s; has `npm install` been run? (%v)", programDir, err)
+			"could not find %s from %s; has `npm install` been run? (%v)", module, programDir, err)
 	}
 	return string(out), nil
 }
@@ -210,7 +213,27 @@ func (h *languageHost) arguments(req *pulumirpc.RunRequest, runPath string) []st
 }
 
 func (h *languageHost) environment(req *pulumirpc.RunRequest) ([]string, error) {
-	config := req.GetConfig()
+	configEnv, err := configEnvironment(req.GetConfig(), req.GetConfigSecretKeys())
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(), configEnv...)
+	return append(env, optionsEnvironment(req.GetInfo())...), nil
+}
+
+// optionsEnvironment: Pulumi.yaml's (or PulumiPolicy.yaml's) `runtime.options` as @pulumi/pulumi reads them.
+func optionsEnvironment(info *pulumirpc.ProgramInfo) []string {
+	options := programOptions(info.GetOptions())
+	env := []string{fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", options.typescript)}
+	if options.tsconfig != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+filepath.Join(info.GetProgramDirectory(), options.tsconfig))
+	}
+	return env
+}
+
+// configEnvironment: the stack configuration as @pulumi/pulumi reads it, PULUMI_CONFIG (a JSON object) and
+// PULUMI_CONFIG_SECRET_KEYS (a JSON array).
+func configEnvironment(config map[string]string, secretKeys []string) ([]string, error) {
 	if config == nil {
 		config = map[string]string{}
 	}
@@ -218,7 +241,6 @@ func (h *languageHost) environment(req *pulumirpc.RunRequest) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("serializing configuration: %w", err)
 	}
-	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
 		secretKeys = []string{}
 	}
@@ -226,17 +248,7 @@ func (h *languageHost) environment(req *pulumirpc.RunRequest) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("serializing secret configuration keys: %w", err)
 	}
-
-	env := append(os.Environ(),
-		"PULUMI_CONFIG="+string(configJSON),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeysJSON),
-	)
-	options := programOptions(req.GetInfo().GetOptions())
-	env = append(env, fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", options.typescript))
-	if options.tsconfig != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+filepath.Join(req.GetInfo().GetProgramDirectory(), options.tsconfig))
-	}
-	return env, nil
+	return []string{"PULUMI_CONFIG=" + string(configJSON), "PULUMI_CONFIG_SECRET_KEYS=" + string(secretKeysJSON)}, nil
 }
 
 type nodeOptions struct {

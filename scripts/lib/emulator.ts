@@ -1,6 +1,7 @@
-// The local DPS emulator as `npm start` runs it: reused when it already answers, otherwise started in the
-// background (it keeps running after the job) while the job says what it is waiting for; when it does not come
-// up, the error carries the end of its log.
+// The local DPS emulator as a background service of the project's commands (`npm start`, `npm run review`,
+// `npm run deploy`): reuse the one that answers at a data directory's connection.json, or start one that keeps
+// running after the command, saying what it waits for; when it does not come up, the error carries the end of its
+// log.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -17,7 +18,6 @@ export interface EmulatorStartOptions {
   progressMs?: number;
   /** How many lines of the log an error shows. */
   logLines?: number;
-  say?: (line: string) => void;
 }
 
 function healthy(info: ConnectionInfo): Promise<boolean> {
@@ -42,12 +42,12 @@ function healthy(info: ConnectionInfo): Promise<boolean> {
   });
 }
 
-/** The emulator of `dataDir` when it answers. */
+/** The emulator answering for this data directory, if one does. */
 export async function runningEmulator(dataDir: string): Promise<ConnectionInfo | undefined> {
-  const file = path.join(dataDir, "connection.json");
-  if (!fs.existsSync(file)) return undefined;
-  const info = JSON.parse(fs.readFileSync(file, "utf8")) as ConnectionInfo;
-  return (await healthy(info)) ? info : undefined;
+  const connectionFile = path.join(dataDir, "connection.json");
+  if (!fs.existsSync(connectionFile)) return undefined;
+  const info = JSON.parse(fs.readFileSync(connectionFile, "utf8")) as ConnectionInfo;
+  return (await healthy(info).catch(() => false)) ? info : undefined;
 }
 
 /** The last `count` lines of a file (empty lines at the end left out). */
@@ -61,29 +61,35 @@ export function lastLines(file: string, count: number): string[] {
   return text.replace(/\s+$/, "").split("\n").slice(-count);
 }
 
-/** The emulator of `dataDir`, started in the background when it does not answer yet. */
-export async function ensureEmulator(dataDir: string, options: EmulatorStartOptions = {}): Promise<ConnectionInfo> {
-  const say = options.say ?? ((line: string) => console.log(line));
+/**
+ * Starts the emulator on `dataDir` in the background (it keeps running after the caller exits; its log is
+ * `<dataDir>/emulator.log`) unless one already answers there, and waits until it does.
+ */
+export async function ensureEmulator(
+  dataDir: string,
+  log: (line: string) => void = (line) => console.log(line),
+  options: EmulatorStartOptions = {},
+): Promise<ConnectionInfo> {
   const existing = await runningEmulator(dataDir);
   if (existing) {
-    say(`[main] DPS emulator already running at ${existing.endpoint}`);
+    log(`DPS emulator already running at ${existing.endpoint}`);
     return existing;
   }
   fs.mkdirSync(dataDir, { recursive: true });
   fs.rmSync(path.join(dataDir, "connection.json"), { force: true });
   const logFile = path.join(dataDir, "emulator.log");
-  const shownLog = path.relative(process.cwd(), logFile);
-  const log = fs.openSync(logFile, "a");
+  const shownLog = path.relative(projectRoot, logFile);
+  const out = fs.openSync(logFile, "a");
   const child = spawn(
     process.execPath,
     ["--import", "tsx", path.join(projectRoot, "emulator", "main.ts"), "--data", dataDir, ...(options.args ?? [])],
-    { cwd: projectRoot, detached: true, stdio: ["ignore", log, log] },
+    { cwd: projectRoot, detached: true, stdio: ["ignore", out, out] },
   );
-  fs.closeSync(log);
+  fs.closeSync(out);
   child.unref();
   let exitCode: number | null = null;
   child.on("exit", (code) => (exitCode = code));
-  say(`[main] starting the DPS emulator (pid ${child.pid}, log ${shownLog}); waiting for it to answer`);
+  log(`starting the DPS emulator (pid ${child.pid}, log ${shownLog}); waiting for it to answer`);
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const progressMs = options.progressMs ?? 5_000;
@@ -91,12 +97,12 @@ export async function ensureEmulator(dataDir: string, options: EmulatorStartOpti
   while (Date.now() - started < timeoutMs && exitCode === null) {
     const info = await runningEmulator(dataDir);
     if (info) {
-      say(`[main] started the DPS emulator at ${info.endpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      log(`started the DPS emulator at ${info.endpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return info;
     }
     if (Date.now() - lastSaid >= progressMs) {
       lastSaid = Date.now();
-      say(`[main] still waiting for the DPS emulator (${Math.round((lastSaid - started) / 1000)} s)`);
+      log(`still waiting for the DPS emulator (${Math.round((lastSaid - started) / 1000)} s)`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -8,6 +8,7 @@ export default tseslint.config(
     ignores: [
       "node_modules/",
       "build/",
+      "dynamic-providers/dist/",
       "coverage/",
       ".pulumi-state/",
       ".emulator-data/",

@@ -4,10 +4,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import { DpsEnrollments } from "@dps-enrollments/enrollment-provider";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AzureDpsPlatform } from "./components/azure-platform";
-import { DpsEnrollments } from "./components/enrollments";
 import { PlatformConfigError, readPlatformConfig, type AzurePlatformConfig } from "./components/platform-config";
 
 const config = new pulumi.Config();

@@ -4,7 +4,7 @@ module.exports = {
   testEnvironment: "node",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testMatch: ["<rootDir>/**/*.test.ts"],
-  testPathIgnorePatterns: ["/node_modules/", "/build/", "/.pulumi-state/"],
+  testPathIgnorePatterns: ["/node_modules/", "/build/", "/dist/", "/.pulumi-state/"],
   // Lifecycle tests drive the real Pulumi CLI; they share the machine's two cores with it.
   maxWorkers: 2,
   testTimeout: 300000,

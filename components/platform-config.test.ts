@@ -53,12 +53,13 @@ test("Pulumi.yaml declares every key the program and the provider read, but the 
     config: Record<string, { type?: string; default?: unknown; description?: string }>;
   };
   const read = [...Object.values(configKeys), "manifest", "linkedHubs"].filter((k) => k !== "connectionString");
-  expect(Object.fromEntries(read.map((key) => [key, project.config[key]?.default]))).toEqual({
+  expect(Object.fromEntries(read.map((key) => [key, project.config[key]?.default]))).toStrictEqual({
     platform: "emulator",
     hostName: "",
     endpoint: "",
     caCertificate: "",
     emulatorDataDir: ".emulator-data",
+    createJournal: "",
     manifest: "",
     linkedHubs: [],
   });

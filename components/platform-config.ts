@@ -2,13 +2,17 @@
 // validated once at program start. Pure: it sees raw config strings as Pulumi stores them (objects and lists as JSON
 // text) and returns typed values or a PlatformConfigError whose every problem names the key and the reason.
 // The keys and defaults here are those declared in Pulumi.yaml (a test keeps the two equal).
-import { isPlainObject } from "../dynamic-providers/enrollment/normalize";
 
 export type Platform = "emulator" | "existing" | "azure";
 export type IotHubSku = "F1" | "S1" | "S2" | "S3" | "B1" | "B2" | "B3";
 export type DpsAllocationPolicy = "Hashed" | "GeoLatency" | "Static";
 export type ServiceAuth = "entraId" | "sharedAccessKey";
 export type PrincipalType = "User" | "ServicePrincipal" | "Group";
+
+/** A JSON object (not null, not an array), as config values of list-of-mapping keys hold. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 export const platforms: readonly Platform[] = ["emulator", "existing", "azure"];
 export const iotHubSkus: readonly IotHubSku[] = ["F1", "S1", "S2", "S3", "B1", "B2", "B3"];

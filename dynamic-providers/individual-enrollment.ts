@@ -3,33 +3,51 @@
 // what replaces and what DPS computes.
 import * as pulumi from "@pulumi/pulumi";
 
-// `import = require` keeps the very module.exports object, so Pulumi serializes it as a require() of the package.
+// The package's own root index.js, by name: its module.exports is the provider object, and Pulumi serializes an
+// object that is a module.exports under node_modules as a require() of it, not as code.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-import enrollmentProvider = require("@dps-enrollments/enrollment-provider");
+import provider = require("@dps-enrollments/enrollment-provider/index.js");
 import type {
   AllocationPolicy,
+  AttestationType,
   CertificateSummary,
-  InitialTwinArgs,
+  CustomAllocation,
+  InitialTwin,
   RegistrationSummary,
   ReprovisionPolicy,
 } from "./enrollment/types";
 
-export interface IndividualEnrollmentArgs {
+/** The attestation: its type, and that type's fields (the others are refused). */
+export type AttestationArgs =
+  | {
+      readonly attestationType: "x509";
+      /** The device's certificate, PEM or base64 DER text; its CN is the registration ID. */
+      readonly primaryCertificate: pulumi.Input<string>;
+      readonly secondaryCertificate?: pulumi.Input<string>;
+    }
+  | {
+      readonly attestationType: "tpm";
+      /** Base64. */
+      readonly endorsementKey: pulumi.Input<string>;
+      readonly storageRootKey?: pulumi.Input<string>;
+    }
+  | {
+      readonly attestationType: "symmetricKey";
+      /** Both (base64, always kept secret), or neither for DPS to generate them. */
+      readonly primaryKey?: pulumi.Input<string>;
+      readonly secondaryKey?: pulumi.Input<string>;
+    };
+
+export type IndividualEnrollmentArgs = AttestationArgs & {
   /** Registration ID; for X.509 it defaults to the primary certificate's CN. */
   readonly registrationId?: pulumi.Input<string>;
-  /** Exactly one of x509 (PEM or DER text), tpm or symmetricKey (keys: secret inputs, or omitted for DPS to generate). */
-  readonly attestation: pulumi.Input<
-    | { x509: pulumi.Input<{ primaryCertificate: pulumi.Input<string>; secondaryCertificate?: pulumi.Input<string> }> }
-    | { tpm: pulumi.Input<{ endorsementKey: pulumi.Input<string>; storageRootKey?: pulumi.Input<string> }> }
-    | { symmetricKey: pulumi.Input<{ primaryKey?: pulumi.Input<string>; secondaryKey?: pulumi.Input<string> }> }
-  >;
   readonly deviceId?: pulumi.Input<string>;
   readonly iotEdge?: pulumi.Input<boolean>;
   readonly allocationPolicy?: pulumi.Input<AllocationPolicy>;
   readonly iotHubs?: pulumi.Input<pulumi.Input<string>[]>;
-  readonly customAllocation?: pulumi.Input<{ webhookUrl: pulumi.Input<string>; apiVersion: pulumi.Input<string> }>;
+  readonly customAllocation?: pulumi.Input<CustomAllocation>;
   readonly reprovisionPolicy?: pulumi.Input<ReprovisionPolicy>;
-  readonly initialTwin?: pulumi.Input<InitialTwinArgs>;
+  readonly initialTwin?: pulumi.Input<InitialTwin>;
   readonly enabled?: pulumi.Input<boolean>;
   readonly optionalDeviceInformation?: pulumi.Input<Record<string, unknown>>;
   /** Take over an enrollment that already exists in DPS (Pulumi's `import` cannot work with dynamic providers). */
@@ -46,11 +64,16 @@ export interface IndividualEnrollmentArgs {
   readonly serviceAccessKeyName?: pulumi.Input<string>;
   /** The shared access policy's key; always kept secret. */
   readonly serviceAccessKey?: pulumi.Input<string>;
+};
+
+/** Keys are secret whether the program marked them or not. */
+function secret(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
+  return value === undefined ? undefined : pulumi.secret(value);
 }
 
 export class IndividualEnrollment extends pulumi.dynamic.Resource {
   declare readonly registrationId: pulumi.Output<string>;
-  declare readonly attestationType: pulumi.Output<"x509" | "tpm" | "symmetricKey">;
+  declare readonly attestationType: pulumi.Output<AttestationType>;
   declare readonly deviceId: pulumi.Output<string | undefined>;
   declare readonly iotEdge: pulumi.Output<boolean>;
   declare readonly allocationPolicy: pulumi.Output<AllocationPolicy | undefined>;
@@ -67,36 +90,28 @@ export class IndividualEnrollment extends pulumi.dynamic.Resource {
   declare readonly primaryCertificateInfo: pulumi.Output<CertificateSummary | undefined>;
   declare readonly secondaryCertificateInfo: pulumi.Output<CertificateSummary | undefined>;
   declare readonly registrationState: pulumi.Output<RegistrationSummary | undefined>;
+  /** The version of @dps-enrollments/enrollment-provider that last wrote this enrollment's state. */
+  declare readonly providerVersion: pulumi.Output<string>;
 
   constructor(name: string, args: IndividualEnrollmentArgs, opts?: pulumi.CustomResourceOptions) {
     const outputs = {
-      attestationType: undefined,
-      primaryKey: undefined,
-      secondaryKey: undefined,
       etag: undefined,
       createdDateTimeUtc: undefined,
       lastUpdatedDateTimeUtc: undefined,
       primaryCertificateInfo: undefined,
       secondaryCertificateInfo: undefined,
       registrationState: undefined,
+      providerVersion: undefined,
     };
-    // Given keys travel as top-level inputs named like the outputs, so the engine keeps them secret in the state
-    // (it re-marks secret output properties by input property name); the attestation keeps no key.
-    const attestation = pulumi.output(args.attestation);
-    const key = (name: "primaryKey" | "secondaryKey"): pulumi.Output<string | undefined> =>
-      attestation.apply((a) => ("symmetricKey" in a ? a.symmetricKey[name] : undefined));
-    const withoutKeys = attestation.apply((a) => ("symmetricKey" in a ? { symmetricKey: {} } : a));
+    // The args are the model: each property keeps its name from here to the state, so the engine keeps the keys
+    // secret in the state (it re-marks secret outputs by input property name).
+    // Keys given with another attestation type still travel (secret), for `check` to refuse them by name.
+    const given = args as { primaryKey?: pulumi.Input<string>; secondaryKey?: pulumi.Input<string> };
+    const keys = { primaryKey: secret(given.primaryKey), secondaryKey: secret(given.secondaryKey) };
     super(
-      enrollmentProvider,
+      provider,
       name,
-      {
-        ...outputs,
-        ...args,
-        attestation: withoutKeys,
-        primaryKey: key("primaryKey"),
-        secondaryKey: key("secondaryKey"),
-        serviceAccessKey: args.serviceAccessKey === undefined ? undefined : pulumi.secret(args.serviceAccessKey),
-      },
+      { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
       "dps",
       "IndividualEnrollment",

@@ -9,6 +9,8 @@ import type { TokenCredential } from "@azure/core-auth";
 import type * as HttpBase from "azure-iot-http-base";
 import { ProvisioningServiceClient } from "azure-iot-provisioning-service";
 
+import { providerVersion } from "./enrollment/version";
+
 type HttpBaseModule = typeof HttpBase;
 
 export interface ServiceClientOptions {
@@ -109,6 +111,6 @@ export function createServiceClient(options: ServiceClientOptions): Provisioning
     // `ca` replaces the default roots for these requests: keep them and add ours.
     http.setOptions({ ca: [...tls.rootCertificates, options.ca] });
   }
-  const userAgent = "dps-enrollments/0.1.0";
+  const userAgent = `dps-enrollments/${providerVersion}`;
   return new ProvisioningServiceClient(config, new httpBase.RestApiClient(config, userAgent, http));
 }

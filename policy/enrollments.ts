@@ -4,7 +4,8 @@
 // A resource policy sees, at preview, the provider's *checked* inputs: certificates as `sha1:` references plus the
 // derived `certificateValidity`, keys and twin in plaintext, no `linkedHubs` (check reads them and drops them). When
 // an input is not known yet (e.g. the DPS host name before the DPS exists), check passes the program's *raw* inputs
-// through unchanged: attestation nested, certificate text, `linkedHubs`. A stack policy sees outputs: DPS's view
+// through unchanged: certificate text instead of references, `linkedHubs`. Raw or checked, an enrollment has one
+// shape (`attestationType` and its fields top-level). A stack policy sees outputs: DPS's view
 // (with `etag`) for unchanged enrollments, the inputs again for those the preview creates or updates.
 // Every reader touches only its own properties: reading a value that is unknown at preview stops the policy.
 import { certificateValidity } from "../dynamic-providers/enrollment/certificates";
@@ -54,8 +55,9 @@ const individualEnrollment: EnrollmentReader = {
   registrationId: (props) => (typeof props.registrationId === "string" ? props.registrationId : undefined),
   certificates: (props) => {
     let validity = props.certificateValidity;
-    if (validity === undefined && isRecord(props.attestation) && isRecord(props.attestation.x509)) {
-      const { primaryCertificate, secondaryCertificate } = props.attestation.x509;
+    if (validity === undefined) {
+      // Raw inputs: the certificates' text (checked inputs hold references and the validity).
+      const { primaryCertificate, secondaryCertificate } = props;
       validity = certificateValidity({
         primaryCertificate: typeof primaryCertificate === "string" ? primaryCertificate : undefined,
         secondaryCertificate: typeof secondaryCertificate === "string" ? secondaryCertificate : undefined,

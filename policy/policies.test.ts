@@ -170,7 +170,9 @@ describe("enrollment-certificate-validity", () => {
       notBeforeDaysAgo: -2,
     }).certPem;
     const raw = {
-      attestation: { x509: { primaryCertificate: primary, secondaryCertificate: secondary } },
+      attestationType: "x509",
+      primaryCertificate: primary,
+      secondaryCertificate: secondary,
       linkedHubs: ["hub-1.azure-devices.net"],
     };
     expect(validate(certificateValidityPolicy(Date.now), resourceArgs("prod-meter-02", raw, config))).toEqual([
@@ -190,7 +192,7 @@ describe("enrollment-registration-id-pattern", () => {
       ["enrollment 'meter-01': the registration ID does not match the pattern ^prod-[a-z0-9-]+$"],
     );
     expect(validate(policy, resourceArgs("prod-meter-01", checkedX509([]), config))).toEqual([]);
-    expect(validate(policy, resourceArgs("x", { attestation: { x509: { primaryCertificate: "…" } } }, config))).toEqual(
+    expect(validate(policy, resourceArgs("x", { attestationType: "x509", primaryCertificate: "…" }, config))).toEqual(
       [],
     );
   });
@@ -257,7 +259,7 @@ describe("enrollment-hubs-linked", () => {
 
   test("without the stack output, raw inputs' linkedHubs decide; with neither, nothing is reported", () => {
     const raw = policyResource("prod-meter-02", {
-      attestation: { symmetricKey: {} },
+      attestationType: "symmetricKey",
       iotHubs: ["hub-3.azure-devices.net"],
       linkedHubs: ["hub-1.azure-devices.net"],
     });

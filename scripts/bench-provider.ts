@@ -16,6 +16,7 @@ import { emulatorClientOptions } from "../dynamic-providers/enrollment/connectio
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
 import { FlagError, integerFlag, parseFlags } from "./lib/flags";
+import { sampleProcesses } from "./lib/process-sampler";
 import { projectRoot, scratchProject, scratchStack, stackStateFile } from "./lib/pulumi-cli";
 
 const usage = `Usage: npm run bench:provider -- [--enrollments N] [--parallel N]
@@ -35,35 +36,6 @@ function parseOptions(argv: readonly string[]): { enrollments: number; parallel:
     enrollments: flags.enrollments === undefined ? 1000 : integerFlag("--enrollments", flags.enrollments, 1, 100_000),
     parallel: flags.parallel === undefined ? 16 : integerFlag("--parallel", flags.parallel, 1, 256),
   };
-}
-
-/** Peak RSS (MiB) of processes whose command line matches, sampled every 100 ms while `run` runs. */
-async function withPeakMemory<T>(
-  patterns: Record<string, RegExp>,
-  run: () => Promise<T>,
-): Promise<{ result: T; peaks: Record<string, number> }> {
-  const peaks: Record<string, number> = Object.fromEntries(Object.keys(patterns).map((k) => [k, 0]));
-  const sample = (): void => {
-    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-      try {
-        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-        for (const [name, pattern] of Object.entries(patterns)) {
-          if (!pattern.test(cmd)) continue;
-          const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-          peaks[name] = Math.max(peaks[name], kb / 1024);
-        }
-      } catch {
-        // the process ended between listing and reading
-      }
-    }
-  };
-  const timer = setInterval(sample, 100);
-  try {
-    const result = await run();
-    return { result, peaks };
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number }> {
@@ -130,16 +102,15 @@ async function main(): Promise<void> {
       return stack;
     };
     const stack = await benchStack("bench");
-    process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
     const patterns = { cli: /bin\/pulumi (up|preview|refresh)/, provider: /dynamic-provider/ };
 
-    const up = await withPeakMemory(patterns, () => timed(() => stack.up({ parallel })));
+    const up = await sampleProcesses(project.workDir, patterns, () => timed(() => stack.up({ parallel })));
     // DPS_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the program and provider processes during the preview.
     const profileDir = process.env.DPS_BENCH_CPU_PROF;
     if (profileDir) process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}`;
-    const preview = await withPeakMemory(patterns, () => timed(() => stack.preview({ parallel })));
+    const preview = await sampleProcesses(project.workDir, patterns, () => timed(() => stack.preview({ parallel })));
     delete process.env.NODE_OPTIONS;
-    const refresh = await withPeakMemory(patterns, () => timed(() => stack.refresh({ parallel })));
+    const refresh = await sampleProcesses(project.workDir, patterns, () => timed(() => stack.refresh({ parallel })));
 
     const direct = await timed(() =>
       pool(n, parallel, (i) =>
@@ -172,7 +143,7 @@ async function main(): Promise<void> {
     // The same `up` with PULUMI_SKIP_CHECKPOINTS (state saved once, at the end): what the file backend's
     // per-step checkpoint costs. See the README on when that is safe.
     const fast = await benchStack("bench-skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" });
-    const upSkip = await withPeakMemory(patterns, () => timed(() => fast.up({ parallel })));
+    const upSkip = await sampleProcesses(project.workDir, patterns, () => timed(() => fast.up({ parallel })));
     console.log(row("up, PULUMI_SKIP_CHECKPOINTS", upSkip.result.seconds, direct.seconds, upSkip.peaks));
     await fast.destroy({ parallel });
     await fast.workspace.removeStack(fast.name);

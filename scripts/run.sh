@@ -97,11 +97,8 @@ case "$command" in
     npx --no-install jest --json --outputFile="$report" "$@"
     status=$?
     set -e
-    # One closing line in the plain form CI logs are read by.
-    node -e '
-      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-      console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-    ' "$report" || true
+    # One closing line in the plain form CI logs are read by (suites that failed to run counted too).
+    npx --no-install tsx scripts/lib/jest-summary.ts "$report" || true
     rm -f "$report"
     exit "$status"
     ;;

@@ -2,18 +2,20 @@
 # Toolchain bootstrap, sourced by scripts/run.sh.
 #
 # Gives every command of this project the same three things, on a laptop and on an offline CI machine alike:
-#   1. Node.js >= 22: the machine's own when it is new enough, otherwise the official Node binary that the npm
+#   1. Node.js >= 22.13: the machine's own when it is new enough, otherwise the official Node binary that the npm
 #      registry ships as `node-<os>-<arch>`, kept in a per-user cache (never in the work tree).
-#   2. node_modules matching package-lock.json (`npm ci`, skipped while the lock file is unchanged).
+#   2. node_modules matching package-lock.json (`npm ci`, skipped while the lock file is unchanged), with the
+#      enrollment provider package (dynamic-providers/) built and installed as npm would install its tarball.
 #   3. The Pulumi CLI at exactly the version of @pulumi/pulumi in the lock file, with a Node.js language host and the
 #      dynamic-provider launcher beside it: the user's own CLI when it is that version, otherwise one built with
 #      `go build` from the Go module proxy into the per-user cache, keyed by version.
 #
 # Everything slow is cached, so a second run costs seconds.
 
-# Node.js release taken from the npm registry when the machine's node is older than 22.
+# Node.js release taken from the npm registry when the machine's node is older than 22.13 (node:sqlite without a
+# flag, which the emulator needs).
 DPS_NODE_VERSION="24.22.3"
-DPS_MIN_NODE_MAJOR=22
+DPS_MIN_NODE="22.13"
 
 DPS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DPS_CACHE="${DPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dps-enrollments}"
@@ -39,8 +41,13 @@ dps::with_lock() {
   fi
 }
 
-dps::node_major() {
-  node -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0
+# Whether the `node` on PATH is at least DPS_MIN_NODE (major.minor).
+dps::node_recent() {
+  node -e '
+    const [major, minor] = process.versions.node.split(".").map(Number);
+    const [wantMajor, wantMinor] = process.argv[1].split(".").map(Number);
+    process.exit(major > wantMajor || (major === wantMajor && minor >= wantMinor) ? 0 : 1);
+  ' "$DPS_MIN_NODE" 2>/dev/null
 }
 
 dps::platform() {
@@ -48,12 +55,12 @@ dps::platform() {
   case "$(uname -s)" in
     Linux) os=linux ;;
     Darwin) os=darwin ;;
-    *) dps::die "unsupported operating system $(uname -s); install Node.js ${DPS_MIN_NODE_MAJOR}+ yourself" ;;
+    *) dps::die "unsupported operating system $(uname -s); install Node.js ${DPS_MIN_NODE}+ yourself" ;;
   esac
   case "$(uname -m)" in
     x86_64 | amd64) arch=x64 ;;
     aarch64 | arm64) arch=arm64 ;;
-    *) dps::die "unsupported CPU $(uname -m); install Node.js ${DPS_MIN_NODE_MAJOR}+ yourself" ;;
+    *) dps::die "unsupported CPU $(uname -m); install Node.js ${DPS_MIN_NODE}+ yourself" ;;
   esac
   printf '%s-%s' "$os" "$arch"
 }
@@ -61,7 +68,7 @@ dps::platform() {
 dps::fetch_node() {
   local dir="$1" pkg="$2"
   [ -x "$dir/bin/node" ] && return 0
-  command -v npm >/dev/null 2>&1 || dps::die "Node.js ${DPS_MIN_NODE_MAJOR}+ is required and npm is not available to fetch it: install Node.js ${DPS_MIN_NODE_MAJOR}+ from https://nodejs.org"
+  command -v npm >/dev/null 2>&1 || dps::die "Node.js ${DPS_MIN_NODE}+ is required and npm is not available to fetch it: install Node.js ${DPS_MIN_NODE}+ from https://nodejs.org"
   dps::log "fetching Node.js $DPS_NODE_VERSION ($pkg) from the npm registry into $dir"
   local tmp
   tmp="$(mktemp -d "$DPS_CACHE/node/.fetch.XXXXXX")"
@@ -78,7 +85,7 @@ dps::fetch_node() {
 }
 
 dps::ensure_node() {
-  if [ "$(dps::node_major)" -ge "$DPS_MIN_NODE_MAJOR" ]; then
+  if dps::node_recent; then
     return 0
   fi
   local platform dir
@@ -87,13 +94,13 @@ dps::ensure_node() {
   mkdir -p "$DPS_CACHE/node"
   dps::with_lock node dps::fetch_node "$dir" "node-$platform"
   export PATH="$dir/bin:$PATH"
-  [ "$(dps::node_major)" -ge "$DPS_MIN_NODE_MAJOR" ] || dps::die "Node.js $DPS_NODE_VERSION from $dir did not take effect"
+  dps::node_recent || dps::die "Node.js $DPS_NODE_VERSION from $dir did not take effect"
 }
 
-# Local packages are copied into node_modules (install-links), so their files are part of the stamp too.
+# The local package's dependencies are part of what npm installs; its sources are dps::ensure_package's.
 dps::deps_stamp() {
-  (cat "$DPS_ROOT/package.json" "$DPS_ROOT/package-lock.json" "$DPS_ROOT"/packages/*/* && node --version) |
-    cksum | cut -d' ' -f1
+  (cat "$DPS_ROOT/package.json" "$DPS_ROOT/package-lock.json" "$DPS_ROOT/dynamic-providers/package.json" &&
+    node --version) | cksum | cut -d' ' -f1
 }
 
 dps::ensure_deps() {
@@ -105,6 +112,52 @@ dps::ensure_deps() {
   dps::log "installing npm dependencies (npm ci)"
   (cd "$DPS_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || dps::die "npm ci failed"
   printf '%s' "$want" >"$stamp_file"
+}
+
+# A hash of the enrollment provider package's files (dynamic-providers/, less its build output and tests).
+dps::package_stamp() {
+  node -e '
+    const fs = require("fs"), path = require("path"), hash = require("crypto").createHash("sha256");
+    const root = process.argv[1];
+    const walk = (dir) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (dir !== root || (entry.name !== "dist" && entry.name !== "node_modules")) walk(file);
+        } else if (!entry.name.endsWith(".test.ts")) {
+          hash.update(path.relative(root, file) + "\0").update(fs.readFileSync(file));
+        }
+      }
+    };
+    walk(root);
+    process.stdout.write(hash.digest("hex"));
+  ' "$DPS_ROOT/dynamic-providers"
+}
+
+# The enrollment provider package (dynamic-providers/, @dps-enrollments/enrollment-provider) is a `file:`
+# dependency installed by copy (.npmrc install-links), so Pulumi sees it under node_modules. Its JavaScript is built
+# by `npm pack` (prepack: tsc), never by `npm ci`: npm runs only `prepare` while installing a directory, and then
+# typescript may not be installed yet. So after `npm ci`, and whenever its files change, it is packed and unpacked
+# into node_modules, as npm installs a tarball; the next run of any command picks up an edit to its sources.
+dps::ensure_package() {
+  local stamp_file="$DPS_ROOT/node_modules/.dps-package-stamp" want target tmp started=$SECONDS
+  want="$(dps::package_stamp)"
+  if [ "$(cat "$stamp_file" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  dps::log "building the enrollment provider package (dynamic-providers: npm pack, tsc)"
+  tmp="$(mktemp -d "${TMPDIR:-/tmp}/dps-package.XXXXXX")"
+  (cd "$DPS_ROOT/dynamic-providers" && npm pack --silent --pack-destination "$tmp" >/dev/null) || {
+    rm -rf "$tmp"
+    dps::die "building dynamic-providers failed (npm pack)"
+  }
+  target="$DPS_ROOT/node_modules/@dps-enrollments/enrollment-provider"
+  rm -rf "$target"
+  mkdir -p "$target"
+  tar -xzf "$tmp"/*.tgz -C "$target" --strip-components=1
+  rm -rf "$tmp"
+  printf '%s' "$want" >"$stamp_file"
+  dps::log "built the enrollment provider package in $((SECONDS - started)) s"
 }
 
 # The @pulumi/pulumi version recorded in package-lock.json: the CLI must match it.
@@ -131,6 +184,28 @@ dps::remote_replaces() {
   ' "$1" | sed 's/^[[:space:]]*//' | grep -v '=> *\.' | grep -v '=> */' || true
 }
 
+# Runs a command and, while it runs, says every DPS_PROGRESS_INTERVAL seconds (default 30) what it is doing and for
+# how long: a cold build of the CLI takes minutes, and silence reads as a hang.
+dps::with_progress() {
+  local what="$1" started=$SECONDS ticker status
+  shift
+  dps::log "$what"
+  (
+    trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+    while :; do
+      sleep "${DPS_PROGRESS_INTERVAL:-30}" &
+      sleeper=$!
+      wait "$sleeper"
+      dps::log "$what: $((SECONDS - started)) s so far"
+    done
+  ) >/dev/null &
+  ticker=$!
+  if "$@"; then status=0; else status=$?; fi
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  return "$status"
+}
+
 dps::build_pulumi() {
   local version="$1" dir="$2"
   if [ -x "$dir/bin/pulumi" ] && [ "$("$dir/bin/pulumi" version 2>/dev/null)" = "v$version" ]; then
@@ -138,10 +213,11 @@ dps::build_pulumi() {
   fi
   local started=$SECONDS work gomod_file
   work="$dir/build"
-  dps::log "building the Pulumi CLI v$version from the Go module proxy (first time only; several minutes)"
+  dps::log "building the Pulumi CLI v$version from the Go module proxy (first time only; about 10 minutes on 2 cores)"
   rm -rf "$work"
   mkdir -p "$work" "$dir/bin"
-  gomod_file="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$version" |
+  gomod_file="$(cd "$work" && dps::with_progress "1/3 downloading github.com/pulumi/pulumi/pkg/v3@v$version" \
+    env GOFLAGS=-mod=mod go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$version" |
     node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Error){console.error(j.Error);process.exit(1)}process.stdout.write(j.GoMod)})')" ||
     dps::die "the Go module proxy does not serve github.com/pulumi/pulumi/pkg/v3@v$version"
   # Upstream's go.mod carries replace directives, which `go install pkg@version` refuses; a wrapper module that
@@ -160,8 +236,9 @@ dps::build_pulumi() {
     echo
     echo "tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
   } >"$work/go.mod"
-  (cd "$work" && go mod tidy) || dps::die "go mod tidy failed for the Pulumi CLI wrapper module in $work"
-  (cd "$work" && go build -trimpath \
+  (cd "$work" && dps::with_progress "2/3 downloading the CLI's dependencies (go mod tidy)" go mod tidy) ||
+    dps::die "go mod tidy failed for the Pulumi CLI wrapper module in $work"
+  (cd "$work" && dps::with_progress "3/3 compiling the CLI (go build)" go build -trimpath \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
     -o "$dir/bin/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) || dps::die "go build of the Pulumi CLI failed"
   mv "$dir/bin/pulumi.tmp" "$dir/bin/pulumi"
@@ -181,10 +258,11 @@ dps::build_language_host() {
   if [ -x "$host/pulumi-language-nodejs" ] && [ -x "$host/pulumi" ]; then
     return 0
   fi
-  dps::log "building pulumi-language-nodejs from tools/pulumi-language-nodejs"
   mkdir -p "$host"
-  (cd "$DPS_ROOT/tools/pulumi-language-nodejs" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X main.version=v$version" \
-    -o "$host/pulumi-language-nodejs.tmp" .) || dps::die "go build of pulumi-language-nodejs failed"
+  (cd "$DPS_ROOT/tools/pulumi-language-nodejs" &&
+    dps::with_progress "building pulumi-language-nodejs from tools/pulumi-language-nodejs" \
+      env GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X main.version=v$version" \
+      -o "$host/pulumi-language-nodejs.tmp" .) || dps::die "go build of pulumi-language-nodejs failed"
   mv "$host/pulumi-language-nodejs.tmp" "$host/pulumi-language-nodejs"
   ln -f "$dir/bin/pulumi" "$host/pulumi.tmp" 2>/dev/null || cp "$dir/bin/pulumi" "$host/pulumi.tmp"
   mv "$host/pulumi.tmp" "$host/pulumi"
@@ -318,6 +396,7 @@ dps::bootstrap() {
   mkdir -p "$DPS_CACHE"
   dps::ensure_node
   dps::ensure_deps
+  dps::ensure_package
   dps::ensure_pulumi
   dps::export_pulumi_env
 }

@@ -1,4 +1,4 @@
-// The toolchain: Node >= 22, the pinned Pulumi CLI with its language host and dynamic-provider launcher, and a
+// The toolchain: Node >= 22.13, the pinned Pulumi CLI with its language host and dynamic-provider launcher, and a
 // dynamic resource through the real engine on a temporary file backend.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -50,16 +50,85 @@ describe("toolchain", () => {
     expect(result.remainingResources).toBe(0);
   });
 
-  test("with an older Node first on PATH, commands run on Node >= 22", () => {
+  test("a long build step says what it is doing and for how long, and passes its exit status on", () => {
+    const script = `source "${path.join(projectRoot, "scripts", "toolchain.sh")}"
+      DPS_PROGRESS_INTERVAL=1 dps::with_progress "compiling the CLI (go build)" sleep 3
+      DPS_PROGRESS_INTERVAL=1 dps::with_progress "failing step" sh -c "exit 7" || echo "status $?"`;
+    const result = spawnSync("bash", ["-c", script], { encoding: "utf8" });
+
+    const lines = result.stderr.trim().split("\n");
+    expect(lines[0]).toBe("[toolchain] compiling the CLI (go build)");
+    expect(
+      lines.filter((l) => /^\[toolchain\] compiling the CLI \(go build\): \d+ s so far$/.test(l)).length,
+    ).toBeGreaterThan(0);
+    expect(lines[lines.length - 1]).toBe("[toolchain] failing step");
+    expect(result.stdout).toBe("status 7\n");
+  });
+
+  test("an edit to the provider package's sources is built into node_modules by the next command", () => {
+    // A checkout of its own: the package's sources, and a node_modules of links to this one's (but its own copy of
+    // the package, which the toolchain replaces).
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "dps-package-stamp-"));
+    try {
+      fs.cpSync(path.join(projectRoot, "dynamic-providers"), path.join(root, "dynamic-providers"), {
+        recursive: true,
+        filter: (source) => !source.includes(`${path.sep}dist`),
+      });
+      fs.mkdirSync(path.join(root, "node_modules", "@dps-enrollments"), { recursive: true });
+      for (const entry of fs.readdirSync(path.join(projectRoot, "node_modules"))) {
+        if (entry !== "@dps-enrollments" && !entry.startsWith(".dps-")) {
+          fs.symlinkSync(path.join(projectRoot, "node_modules", entry), path.join(root, "node_modules", entry));
+        }
+      }
+      const ensure = (): { stderr: string; stamp: string } => {
+        const script = `source "${path.join(projectRoot, "scripts", "toolchain.sh")}"; DPS_ROOT="$1"; dps::ensure_package`;
+        const result = spawnSync("bash", ["-c", script, "bash", root], { encoding: "utf8" });
+        expect(result.status).toBe(0);
+        return {
+          stderr: result.stderr,
+          stamp: fs.readFileSync(path.join(root, "node_modules", ".dps-package-stamp"), "utf8"),
+        };
+      };
+      const installed = path.join(
+        root,
+        "node_modules",
+        "@dps-enrollments",
+        "enrollment-provider",
+        "dist",
+        "enrollment",
+        "diff.js",
+      );
+
+      const first = ensure();
+      expect(first.stderr).toContain("[toolchain] building the enrollment provider package");
+      expect(fs.readFileSync(installed, "utf8")).not.toContain("a new provider revision");
+      // Nothing changed: nothing is built. A test file is not part of the package.
+      fs.appendFileSync(path.join(root, "dynamic-providers", "enrollment", "diff.test.ts"), "\n// a new test\n");
+      expect(ensure()).toEqual({ stderr: "", stamp: first.stamp });
+      fs.appendFileSync(
+        path.join(root, "dynamic-providers", "enrollment", "diff.ts"),
+        '\nexport const revision = "a new provider revision";\n',
+      );
+      const second = ensure();
+      expect(second.stderr).toContain("[toolchain] building the enrollment provider package");
+      expect(second.stamp).not.toBe(first.stamp);
+      expect(fs.readFileSync(installed, "utf8")).toContain('exports.revision = "a new provider revision";');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test("with an older Node first on PATH, commands run on Node >= 22.13", () => {
     const systemNode = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
-    const systemMajor = systemNode.status === 0 ? Number(/^v(\d+)/.exec(systemNode.stdout)?.[1]) : 0;
+    const [major, minor] = systemNode.status === 0 ? systemNode.stdout.slice(1).split(".").map(Number) : [0, 0];
+    const recent = major > 22 || (major === 22 && minor >= 13);
     const result = spawnSync("bash", [runScript, "exec", "node", "--version"], {
       encoding: "utf8",
       env: { ...process.env, PATH: "/usr/bin:/bin" },
     });
 
     expect(result.status).toBe(0);
-    expect(result.stdout.trim()).toBe(systemMajor >= 22 ? systemNode.stdout.trim() : `v${pinnedNodeVersion}`);
+    expect(result.stdout.trim()).toBe(recent ? systemNode.stdout.trim() : `v${pinnedNodeVersion}`);
   });
 
   /** `run.sh setup` with an empty cache and a PATH of only Node, shell tools and `extra` stand-in commands. */

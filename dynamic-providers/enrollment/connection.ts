@@ -7,7 +7,7 @@ import * as path from "node:path";
 import type { ServiceClientOptions } from "../service-client";
 import { defaultAccessKeyName } from "./normalize";
 
-/** Stack configuration keys (project namespace) the provider reads. */
+/** Stack configuration keys the provider reads, in its fixed namespace (runtime.ts: `dps-enrollments:<key>`). */
 export const configKeys = {
   platform: "platform",
   connectionString: "connectionString",
@@ -15,6 +15,7 @@ export const configKeys = {
   endpoint: "endpoint",
   caCertificate: "caCertificate",
   emulatorDataDir: "emulatorDataDir",
+  createJournal: "createJournal",
 } as const;
 
 export type ConfigGetter = (key: string) => string | undefined;
@@ -74,17 +75,21 @@ function overrides(get: ConfigGetter, projectDir: string): Pick<ServiceClientOpt
   const ca = get(configKeys.caCertificate);
   const endpoint = get(configKeys.endpoint);
   // The connection string's HostName (or hostName) stays the name SAS tokens are for.
-  const { host, port } = endpoint ? parseEndpoint(endpoint, "config endpoint") : { host: undefined, port: undefined };
+  const { host, port } = endpoint
+    ? parseEndpoint(endpoint, "config dps-enrollments:endpoint")
+    : { host: undefined, port: undefined };
   return {
     host,
     port,
-    ca: ca ? readFile("the CA certificate (config caCertificate)", path.resolve(projectDir, ca)) : undefined,
+    ca: ca
+      ? readFile("the CA certificate (config dps-enrollments:caCertificate)", path.resolve(projectDir, ca))
+      : undefined,
   };
 }
 
 /**
  * The service-client options for the configured platform. `projectDir` anchors relative paths (the provider process
- * runs in the project directory).
+ * runs in the program's directory).
  */
 export async function resolveConnection(get: ConfigGetter, projectDir: string): Promise<ServiceClientOptions> {
   const platform = get(configKeys.platform) ?? "emulator";
@@ -94,7 +99,7 @@ export async function resolveConnection(get: ConfigGetter, projectDir: string): 
     return emulatorClientOptions(JSON.parse(readFile("the emulator's connection file", file)) as EmulatorConnection);
   }
   if (platform !== "existing" && platform !== "azure") {
-    throw new Error(`config platform '${platform}' is not one of emulator, existing, azure`);
+    throw new Error(`config dps-enrollments:platform '${platform}' is not one of emulator, existing, azure`);
   }
   const connectionString = get(configKeys.connectionString);
   if (connectionString) {
@@ -103,8 +108,9 @@ export async function resolveConnection(get: ConfigGetter, projectDir: string): 
   const hostName = get(configKeys.hostName);
   if (!hostName) {
     throw new Error(
-      `config platform '${platform}' needs a secret connectionString or a hostName (Microsoft Entra ID): ` +
-        "pulumi config set --secret connectionString '<HostName=…;SharedAccessKeyName=…;SharedAccessKey=…>'",
+      `config dps-enrollments:platform '${platform}' needs a secret dps-enrollments:connectionString or a ` +
+        "dps-enrollments:hostName (Microsoft Entra ID): pulumi config set --secret dps-enrollments:connectionString " +
+        "'<HostName=…;SharedAccessKeyName=…;SharedAccessKey=…>'",
     );
   }
   // Loaded only on this path: @azure/identity is large and the emulator never needs it.

@@ -7,7 +7,7 @@ import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./type
 
 const base: EnrollmentSpec = {
   registrationId: "dev",
-  attestation: { symmetricKey: {} },
+  attestationType: "symmetricKey",
   initialTwin: { tags: { a: 1, b: 2 }, properties: { desired: {} } },
 };
 
@@ -28,7 +28,7 @@ const thumbprint = (der: string): string =>
 
 describe("diff of certificates (outputs hold sha1:<thumbprint>, states from 0.1.0 the text)", () => {
   const x509 = (primary: string): EnrollmentInputs => ({
-    ...inputs({ ...base, attestation: { symmetricKey: {} } }),
+    ...inputs({ ...base, attestationType: "symmetricKey" }),
     attestationType: "x509",
     primaryCertificate: primary,
   });
@@ -50,6 +50,7 @@ describe("diff of certificates (outputs hold sha1:<thumbprint>, states from 0.1.
       changes: false,
       replaces: [],
       changed: [],
+      changesInDps: false,
       deleteBeforeReplace: false,
     });
     const otherValidity: EnrollmentOutputs = { ...olds, certificateValidity: [[1, 2]] };
@@ -69,6 +70,7 @@ describe("diff", () => {
       changes: false,
       replaces: [],
       changed: [],
+      changesInDps: false,
       deleteBeforeReplace: false,
     });
   });
@@ -86,6 +88,7 @@ describe("diff", () => {
       changes: true,
       replaces: [],
       changed: [property],
+      changesInDps: true,
       deleteBeforeReplace: false,
     });
     expect(propertyPolicies[property as keyof EnrollmentOutputs]).toBe("update");
@@ -96,28 +99,55 @@ describe("diff", () => {
       changes: true,
       replaces: ["registrationId"],
       changed: ["registrationId"],
+      changesInDps: true,
       deleteBeforeReplace: false,
     });
   });
 
   test("a new attestation type replaces, deleting first (the registration ID stays the same)", () => {
-    const tpm = inputs({ ...base, attestation: { tpm: { endorsementKey: "AAAA" } } });
+    const tpm = inputs({ ...base, attestationType: "tpm", endorsementKey: "AAAA" });
     expect(diffEnrollment(outputs(base), tpm)).toEqual({
       changes: true,
       replaces: ["attestationType"],
       changed: ["attestationType", "endorsementKey"],
+      changesInDps: true,
       deleteBeforeReplace: true,
     });
   });
 
   test("given keys are compared; changing one updates in place", () => {
     const k = (n: number): string => Buffer.alloc(32, n).toString("base64");
-    const spec: EnrollmentSpec = { ...base, attestation: { symmetricKey: { primaryKey: k(1), secondaryKey: k(2) } } };
+    const spec: EnrollmentSpec = { ...base, attestationType: "symmetricKey", primaryKey: k(1), secondaryKey: k(2) };
     expect(diffEnrollment(outputs(spec), inputs(spec)).changes).toBe(false);
     const rotated: EnrollmentSpec = {
       ...base,
-      attestation: { symmetricKey: { primaryKey: k(3), secondaryKey: k(2) } },
+      attestationType: "symmetricKey",
+      primaryKey: k(3),
+      secondaryKey: k(2),
     };
     expect(diffEnrollment(outputs(spec), inputs(rotated)).changed).toEqual(["primaryKey"]);
+  });
+});
+
+describe("diff of the provider version (the state's own record)", () => {
+  test.each([
+    ["a state written before versions were recorded", undefined],
+    ["a state of an older version", "0.1.9"],
+  ])("%s: an update that changes nothing in DPS", (_, written) => {
+    const olds = outputs(base, { providerVersion: written });
+    expect(diffEnrollment(olds, { ...inputs(base), providerVersion: "0.2.0" })).toEqual({
+      changes: true,
+      replaces: [],
+      changed: ["providerVersion"],
+      changesInDps: false,
+      deleteBeforeReplace: false,
+    });
+    expect(propertyPolicies.providerVersion).toBe("state");
+  });
+
+  test("with another change, the update changes DPS", () => {
+    const olds = outputs(base, { providerVersion: "0.1.9" });
+    const news = { ...inputs({ ...base, enabled: false }), providerVersion: "0.2.0" };
+    expect(diffEnrollment(olds, news)).toMatchObject({ changed: ["enabled", "providerVersion"], changesInDps: true });
   });
 });

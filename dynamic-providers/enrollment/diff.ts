@@ -8,6 +8,8 @@ export interface EnrollmentDiff {
   replaces: string[];
   /** Properties that differ, for messages and tests. */
   changed: string[];
+  /** Whether a property DPS holds differs (not only the state's own, e.g. providerVersion). */
+  changesInDps: boolean;
   deleteBeforeReplace: boolean;
 }
 
@@ -45,6 +47,7 @@ export function diffEnrollment(olds: EnrollmentOutputs, news: EnrollmentInputs):
     changes: changed.length > 0,
     replaces,
     changed,
+    changesInDps: changed.some((p) => propertyPolicies[p as keyof EnrollmentOutputs] !== "state"),
     // The same registration ID cannot exist twice in one DPS: replace in place by deleting first. A new ID, or
     // another DPS, can be created before the old one is deleted.
     deleteBeforeReplace:

@@ -10,7 +10,7 @@ const derOf = (pem: string): string => pem.replace(/-----[A-Z ]+-----/g, "").rep
 
 describe("check: normalization", () => {
   test("fills every default", () => {
-    const result = normalizeEnrollment({ registrationId: "Sym-1", attestation: { symmetricKey: {} } });
+    const result = normalizeEnrollment({ registrationId: "Sym-1", attestationType: "symmetricKey" });
     expect(result).toEqual({
       failures: [],
       inputs: {
@@ -26,7 +26,7 @@ describe("check: normalization", () => {
   });
 
   test("static allocation may name no hub: the DPS's linked hubs then apply, as the service accepts it", () => {
-    const spec: EnrollmentSpec = { registrationId: "s", attestation: { symmetricKey: {} }, allocationPolicy: "static" };
+    const spec: EnrollmentSpec = { registrationId: "s", attestationType: "symmetricKey", allocationPolicy: "static" };
     expect(normalizeEnrollment(spec, { linkedHubs: [hub1, hub2] })).toEqual({
       failures: [],
       inputs: {
@@ -43,8 +43,8 @@ describe("check: normalization", () => {
   });
 
   test("an X.509 registration ID comes from the certificate's CN; PEM and DER normalize alike", () => {
-    const fromPem = normalizeEnrollment({ attestation: { x509: { primaryCertificate: device.certPem } } });
-    const fromDer = normalizeEnrollment({ attestation: { x509: { primaryCertificate: derOf(device.certPem) } } });
+    const fromPem = normalizeEnrollment({ attestationType: "x509", primaryCertificate: device.certPem });
+    const fromDer = normalizeEnrollment({ attestationType: "x509", primaryCertificate: derOf(device.certPem) });
     expect(fromPem.inputs?.registrationId).toBe("mydevice");
     expect(fromPem.inputs?.primaryCertificate).toBe(derOf(device.certPem));
     expect(fromDer.inputs).toEqual(fromPem.inputs);
@@ -53,7 +53,9 @@ describe("check: normalization", () => {
   test("keeps everything the portal form has", () => {
     const spec: EnrollmentSpec = {
       registrationId: "full",
-      attestation: { symmetricKey: { primaryKey: key(1), secondaryKey: key(2, 64) } },
+      attestationType: "symmetricKey",
+      primaryKey: key(1),
+      secondaryKey: key(2, 64),
       deviceId: "full-device",
       iotEdge: true,
       allocationPolicy: "custom",
@@ -84,30 +86,63 @@ describe("check: normalization", () => {
 });
 
 describe("check: every failure names the property and the reason", () => {
-  const cases: [string, EnrollmentSpec, { property: string; reason: string }[]][] = [
+  const cases: [string, EnrollmentSpec, { property: string; reason: string; index?: number }[]][] = [
+    [
+      "values of the wrong type (a JavaScript program), each named",
+      {
+        registrationId: 123,
+        attestationType: "symmetricKey",
+        deviceId: 42,
+        initialTwin: [1],
+        iotEdge: "yes",
+      } as unknown as EnrollmentSpec,
+      [
+        { property: "iotEdge", reason: 'must be true or false (got string "yes")' },
+        { property: "registrationId", reason: "must be a string (got number 123)" },
+        { property: "deviceId", reason: "must be a string (got number 42)" },
+        { property: "initialTwin", reason: "must be a mapping (got a list)" },
+      ],
+    ],
+    [
+      "a misspelt twin field (a JavaScript program)",
+      {
+        registrationId: "t",
+        attestationType: "symmetricKey",
+        initialTwin: { tagz: {}, properties: { desird: {} } },
+      } as unknown as EnrollmentSpec,
+      [
+        { property: "initialTwin.tagz", reason: "unknown field; did you mean 'tags'?" },
+        { property: "initialTwin.properties.desird", reason: "unknown field; did you mean 'desired'?" },
+      ],
+    ],
+    [
+      "a field of another attestation type",
+      { attestationType: "x509", primaryCertificate: device.certPem, endorsementKey: "AAAA" },
+      [{ property: "endorsementKey", reason: "is only used with attestationType tpm" }],
+    ],
     [
       "no attestation",
       { registrationId: "a" } as EnrollmentSpec,
-      [{ property: "attestation", reason: "give exactly one of x509, tpm or symmetricKey" }],
+      [{ property: "attestationType", reason: "must be one of x509, tpm, symmetricKey (got nothing)" }],
     ],
     [
       "not a certificate",
-      { attestation: { x509: { primaryCertificate: "hello" } } },
+      { attestationType: "x509", primaryCertificate: "hello" },
       [
         {
-          property: "attestation.x509.primaryCertificate",
+          property: "primaryCertificate",
           reason: "is not an X.509 certificate (PEM or DER expected)",
         },
       ],
     ],
     [
       "CN mismatch",
-      { registrationId: "other", attestation: { x509: { primaryCertificate: device.certPem } } },
+      { registrationId: "other", attestationType: "x509", primaryCertificate: device.certPem },
       [{ property: "registrationId", reason: "'other' must equal the primary certificate's CN 'mydevice'" }],
     ],
     [
       "bad characters",
-      { registrationId: "bad/id", attestation: { symmetricKey: {} } },
+      { registrationId: "bad/id", attestationType: "symmetricKey" },
       [
         {
           property: "registrationId",
@@ -117,17 +152,17 @@ describe("check: every failure names the property and the reason", () => {
     ],
     [
       "too long",
-      { registrationId: "a".repeat(129), attestation: { symmetricKey: {} } },
+      { registrationId: "a".repeat(129), attestationType: "symmetricKey" },
       [{ property: "registrationId", reason: `'${"a".repeat(129)}' is longer than 128 characters` }],
     ],
     [
       "static with two hubs",
-      { registrationId: "s", attestation: { symmetricKey: {} }, allocationPolicy: "static", iotHubs: [hub1, hub2] },
+      { registrationId: "s", attestationType: "symmetricKey", allocationPolicy: "static", iotHubs: [hub1, hub2] },
       [{ property: "iotHubs", reason: "allocationPolicy static takes one hub at most (got 2)" }],
     ],
     [
       "custom without webhook",
-      { registrationId: "c", attestation: { symmetricKey: {} }, allocationPolicy: "custom" },
+      { registrationId: "c", attestationType: "symmetricKey", allocationPolicy: "custom" },
       [
         {
           property: "customAllocation",
@@ -137,41 +172,42 @@ describe("check: every failure names the property and the reason", () => {
     ],
     [
       "unlinked hub",
-      { registrationId: "u", attestation: { symmetricKey: {} }, iotHubs: ["elsewhere.azure-devices.net"] },
+      { registrationId: "u", attestationType: "symmetricKey", iotHubs: ["elsewhere.azure-devices.net"] },
       [
         {
           property: "iotHubs",
           reason: `'elsewhere.azure-devices.net' is not a hub linked to this DPS (linked: ${hub1}, ${hub2})`,
+          index: 0,
         },
       ],
     ],
     [
       "malformed key",
-      { registrationId: "k", attestation: { symmetricKey: { primaryKey: "short", secondaryKey: key(1) } } },
-      [{ property: "attestation.symmetricKey.primaryKey", reason: "must be base64 of 16 to 64 bytes" }],
+      { registrationId: "k", attestationType: "symmetricKey", primaryKey: "short", secondaryKey: key(1) },
+      [{ property: "primaryKey", reason: "must be base64 of 16 to 64 bytes" }],
     ],
     [
       "one key only",
-      { registrationId: "k1", attestation: { symmetricKey: { primaryKey: key(1) } } },
+      { registrationId: "k1", attestationType: "symmetricKey", primaryKey: key(1) },
       [
         {
-          property: "attestation.symmetricKey",
+          property: "secondaryKey",
           reason: "give both primaryKey and secondaryKey, or neither (DPS then generates both)",
         },
       ],
     ],
     [
       "malformed endorsement key",
-      { registrationId: "t", attestation: { tpm: { endorsementKey: "not base64!" } } },
-      [{ property: "attestation.tpm.endorsementKey", reason: "must be the base64 TPM endorsement key" }],
+      { registrationId: "t", attestationType: "tpm", endorsementKey: "not base64!" },
+      [{ property: "endorsementKey", reason: "must be the base64 TPM endorsement key" }],
     ],
     [
       "unknown reprovision policy",
-      { registrationId: "r", attestation: { symmetricKey: {} }, reprovisionPolicy: "sometimes" as never },
+      { registrationId: "r", attestationType: "symmetricKey", reprovisionPolicy: "sometimes" as never },
       [
         {
           property: "reprovisionPolicy",
-          reason: "must be one of reprovisionAndMigrateData, reprovisionAndResetData, never",
+          reason: 'must be one of reprovisionAndMigrateData, reprovisionAndResetData, never (got string "sometimes")',
         },
       ],
     ],

@@ -1,12 +1,24 @@
 // `check`: validation and normalization of an enrollment, pure. Every failure names the property and the reason, so
-// nothing reaches DPS on bad input.
+// nothing reaches DPS on bad input. Values arrive untyped (a JavaScript program, config read at run time), so every
+// field's type is checked here too; the manifest's loader reports structure with the schema first.
 import { X509Certificate } from "node:crypto";
 
-import type { AllocationPolicy, AttestationArgs, EnrollmentInputs, EnrollmentSpec, ReprovisionPolicy } from "./types";
+import { didYouMean } from "./suggest";
+import type { EnrollmentInputs, EnrollmentSpec } from "./types";
+import {
+  allocationPolicies,
+  deviceIdRule,
+  registrationIdRule,
+  reprovisionPolicies,
+  ruleProblem,
+  webhookUrlRule,
+} from "./vocabulary";
 
 export interface CheckFailure {
   property: string;
   reason: string;
+  /** The item of a list property the failure is about. */
+  index?: number;
 }
 
 export interface CheckOptions {
@@ -15,21 +27,9 @@ export interface CheckOptions {
   adopt?: boolean;
 }
 
-const allocationPolicies: readonly AllocationPolicy[] = ["hashed", "geoLatency", "static", "custom"];
-const reprovisionPolicies: readonly ReprovisionPolicy[] = [
-  "reprovisionAndMigrateData",
-  "reprovisionAndResetData",
-  "never",
-];
-
 /** Registration IDs: up to 128 of a-z 0-9 - . _ : (case-insensitive), ending with a letter, digit or '-'. */
 export function registrationIdProblem(id: string): string | undefined {
-  if (id.length === 0) return "must not be empty";
-  if (id.length > 128) return `'${id}' is longer than 128 characters`;
-  if (!/^[a-z0-9\-._:]*[a-z0-9-]$/i.test(id)) {
-    return `'${id}' may only hold letters, digits and - . _ : and must end with a letter, digit or -`;
-  }
-  return undefined;
+  return ruleProblem(id, registrationIdRule);
 }
 
 const pemPattern = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/;
@@ -88,24 +88,40 @@ export function normalizeServiceTarget(target: ServiceTarget): { target: Service
     }
     return { target: {}, failures };
   }
-  if (typeof host !== "string" || !hostNamePattern.test(host)) {
+  const validHost = typeof host === "string" && hostNamePattern.test(host);
+  if (!validHost) {
     failures.push({
       property: "serviceHostName",
       reason: `'${String(host)}' is not a host name (e.g. my-dps.azure-devices-provisioning.net, no scheme or path)`,
     });
   }
-  if (key !== undefined && keyProblem(key) !== undefined) {
+  if (key !== undefined && (typeof key !== "string" || keyProblem(key) !== undefined)) {
     failures.push({ property: "serviceAccessKey", reason: "must be base64 of 16 to 64 bytes" });
   }
   if (keyName !== undefined && key === undefined) {
     failures.push({ property: "serviceAccessKey", reason: `is required with serviceAccessKeyName '${keyName}'` });
   }
+  if (!validHost) return { target: {}, failures };
   const normalized: ServiceTarget = { serviceHostName: host.toLowerCase() };
   if (key !== undefined) {
     normalized.serviceAccessKeyName = keyName ?? defaultAccessKeyName;
     normalized.serviceAccessKey = key;
   }
   return { target: normalized, failures };
+}
+
+/** Which fields each attestation type takes; the others are refused, naming the type they belong to. */
+const attestationFields = {
+  x509: ["primaryCertificate", "secondaryCertificate"],
+  tpm: ["endorsementKey", "storageRootKey"],
+  symmetricKey: ["primaryKey", "secondaryKey"],
+} as const;
+type AttestationField = (typeof attestationFields)[keyof typeof attestationFields][number];
+
+function typeName(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (value === null || value === undefined) return "nothing";
+  return typeof value === "object" ? "a mapping" : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /** Validates and normalizes; returns the inputs, or failures naming each bad property. */
@@ -115,83 +131,102 @@ export function normalizeEnrollment(
 ): { inputs?: EnrollmentInputs; failures: CheckFailure[] } {
   const failures: CheckFailure[] = [];
   const fail = (property: string, reason: string): void => void failures.push({ property, reason });
+  const raw = spec as unknown as Record<string, unknown>;
+  /** The field when it is absent or of the type; a failure (and undefined) otherwise. */
+  function field<T>(name: string, type: "string" | "boolean" | "object", what: string): T | undefined {
+    const value = raw[name];
+    if (value === undefined) return undefined;
+    const ok = type === "object" ? isPlainObject(value) : typeof value === type;
+    if (!ok) {
+      fail(name, `must be ${what} (got ${typeName(value)})`);
+      return undefined;
+    }
+    return value as T;
+  }
   const linkedHubs = [...(options.linkedHubs ?? [])];
-
   const inputs: Partial<EnrollmentInputs> = {
-    iotEdge: spec.iotEdge ?? false,
+    iotEdge: field<boolean>("iotEdge", "boolean", "true or false") ?? false,
     iotHubs: [],
-    reprovisionPolicy: spec.reprovisionPolicy ?? "reprovisionAndMigrateData",
-    enabled: spec.enabled ?? true,
+    enabled: field<boolean>("enabled", "boolean", "true or false") ?? true,
     adopt: options.adopt ?? false,
   };
 
-  const attestation = spec.attestation as AttestationArgs | undefined;
-  const kinds = attestation && isPlainObject(attestation) ? Object.keys(attestation) : [];
-  if (kinds.length !== 1 || !["x509", "tpm", "symmetricKey"].includes(kinds[0])) {
-    fail("attestation", "give exactly one of x509, tpm or symmetricKey");
-  } else if ("x509" in attestation!) {
-    inputs.attestationType = "x509";
-    const certs: [string, string | undefined][] = [
-      ["primaryCertificate", attestation.x509.primaryCertificate],
-      ["secondaryCertificate", attestation.x509.secondaryCertificate],
-    ];
-    for (const [name, text] of certs) {
-      if (text === undefined) {
-        if (name === "primaryCertificate") fail("attestation.x509.primaryCertificate", "is required");
+  const type = raw.attestationType;
+  if (type !== "x509" && type !== "tpm" && type !== "symmetricKey") {
+    fail("attestationType", `must be one of x509, tpm, symmetricKey (got ${typeName(type)})`);
+  } else {
+    inputs.attestationType = type;
+    for (const [other, names] of Object.entries(attestationFields)) {
+      if (other === type) continue;
+      for (const name of names) {
+        if (raw[name] !== undefined) fail(name, `is only used with attestationType ${other}`);
+      }
+    }
+    for (const name of attestationFields[type]) field<string>(name, "string", "a string");
+  }
+  const text = (name: AttestationField): string | undefined => (typeof raw[name] === "string" ? raw[name] : undefined);
+  const registrationId = field<string>("registrationId", "string", "a string");
+
+  if (type === "x509") {
+    for (const name of ["primaryCertificate", "secondaryCertificate"] as const) {
+      const value = text(name);
+      if (value === undefined) {
+        if (name === "primaryCertificate" && raw[name] === undefined)
+          fail(name, "is required with attestationType x509");
         continue;
       }
-      const cert = typeof text === "string" ? parseCertificateText(text) : undefined;
+      const cert = parseCertificateText(value);
       if (!cert) {
-        fail(`attestation.x509.${name}`, "is not an X.509 certificate (PEM or DER expected)");
+        fail(name, "is not an X.509 certificate (PEM or DER expected)");
         continue;
       }
-      inputs[name as "primaryCertificate" | "secondaryCertificate"] = cert.raw.toString("base64");
+      inputs[name] = cert.raw.toString("base64");
       if (name === "primaryCertificate") {
         const cn = certificateCommonName(cert);
         if (!cn) {
-          fail("attestation.x509.primaryCertificate", "has no CN, which X.509 registration IDs come from");
-        } else if (spec.registrationId === undefined) {
+          fail(name, "has no CN, which X.509 registration IDs come from");
+        } else if (registrationId === undefined) {
           inputs.registrationId = cn.toLowerCase();
-        } else if (spec.registrationId.toLowerCase() !== cn.toLowerCase()) {
-          fail("registrationId", `'${spec.registrationId}' must equal the primary certificate's CN '${cn}'`);
+        } else if (registrationId.toLowerCase() !== cn.toLowerCase()) {
+          fail("registrationId", `'${registrationId}' must equal the primary certificate's CN '${cn}'`);
         }
       }
     }
-  } else if ("tpm" in attestation!) {
-    inputs.attestationType = "tpm";
-    const { endorsementKey, storageRootKey } = attestation.tpm;
-    if (typeof endorsementKey !== "string" || !isBase64(endorsementKey)) {
-      fail("attestation.tpm.endorsementKey", "must be the base64 TPM endorsement key");
+  } else if (type === "tpm") {
+    const endorsementKey = text("endorsementKey");
+    if (endorsementKey === undefined) {
+      if (raw.endorsementKey === undefined) fail("endorsementKey", "is required with attestationType tpm");
+    } else if (!isBase64(endorsementKey)) {
+      fail("endorsementKey", "must be the base64 TPM endorsement key");
     } else {
       inputs.endorsementKey = endorsementKey;
     }
+    const storageRootKey = text("storageRootKey");
     if (storageRootKey !== undefined) {
-      if (typeof storageRootKey !== "string" || !isBase64(storageRootKey)) {
-        fail("attestation.tpm.storageRootKey", "must be base64");
-      } else {
-        inputs.storageRootKey = storageRootKey;
-      }
+      if (!isBase64(storageRootKey)) fail("storageRootKey", "must be base64");
+      else inputs.storageRootKey = storageRootKey;
     }
-  } else {
-    inputs.attestationType = "symmetricKey";
-    const keys = attestation!.symmetricKey ?? {};
+  } else if (type === "symmetricKey") {
     for (const name of ["primaryKey", "secondaryKey"] as const) {
-      const key = keys[name];
+      const key = text(name);
       if (key === undefined) continue;
-      const problem = typeof key === "string" ? keyProblem(key) : "must be a string";
-      if (problem) fail(`attestation.symmetricKey.${name}`, problem);
+      const problem = keyProblem(key);
+      if (problem) fail(name, problem);
       else inputs[name] = key;
     }
-    if ((keys.primaryKey === undefined) !== (keys.secondaryKey === undefined)) {
-      fail("attestation.symmetricKey", "give both primaryKey and secondaryKey, or neither (DPS then generates both)");
+    if ((raw.primaryKey === undefined) !== (raw.secondaryKey === undefined)) {
+      const missing = raw.primaryKey === undefined ? "primaryKey" : "secondaryKey";
+      fail(missing, "give both primaryKey and secondaryKey, or neither (DPS then generates both)");
     }
   }
 
-  if (inputs.registrationId === undefined) {
-    if (spec.registrationId === undefined) {
-      if (inputs.attestationType !== "x509") fail("registrationId", "is required for tpm and symmetricKey attestation");
+  if (inputs.registrationId === undefined && type !== undefined) {
+    if (registrationId === undefined) {
+      if (type !== "x509" && raw.registrationId === undefined) {
+        fail("registrationId", "is required for tpm and symmetricKey attestation");
+      }
     } else {
-      inputs.registrationId = spec.registrationId.toLowerCase();
+      inputs.registrationId = registrationId.toLowerCase();
     }
   }
   if (inputs.registrationId !== undefined) {
@@ -199,73 +234,91 @@ export function normalizeEnrollment(
     if (problem) fail("registrationId", problem);
   }
 
-  if (spec.deviceId !== undefined) {
-    if (!/^[A-Za-z0-9\-.%_*?!(),:=@$'+]{1,128}$/.test(spec.deviceId)) {
-      fail("deviceId", `'${spec.deviceId}' must be 1 to 128 letters, digits or - . % _ * ? ! ( ) , : = @ $ ' +`);
-    } else {
-      inputs.deviceId = spec.deviceId;
-    }
-  }
-  if (typeof inputs.iotEdge !== "boolean") fail("iotEdge", "must be true or false");
-  if (typeof inputs.enabled !== "boolean") fail("enabled", "must be true or false");
-  if (!reprovisionPolicies.includes(inputs.reprovisionPolicy as ReprovisionPolicy)) {
-    fail("reprovisionPolicy", `must be one of ${reprovisionPolicies.join(", ")}`);
+  const deviceId = field<string>("deviceId", "string", "a string");
+  if (deviceId !== undefined) {
+    const problem = ruleProblem(deviceId, deviceIdRule);
+    if (problem) fail("deviceId", problem);
+    else inputs.deviceId = deviceId;
   }
 
-  if (spec.allocationPolicy !== undefined) {
-    if (!allocationPolicies.includes(spec.allocationPolicy)) {
-      fail("allocationPolicy", `must be one of ${allocationPolicies.join(", ")}`);
+  const reprovision = raw.reprovisionPolicy ?? "reprovisionAndMigrateData";
+  if (reprovisionPolicies.includes(reprovision as never)) {
+    inputs.reprovisionPolicy = reprovision as EnrollmentInputs["reprovisionPolicy"];
+  } else {
+    fail("reprovisionPolicy", `must be one of ${reprovisionPolicies.join(", ")} (got ${typeName(reprovision)})`);
+  }
+  const allocation = raw.allocationPolicy;
+  if (allocation !== undefined) {
+    if (allocationPolicies.includes(allocation as never)) {
+      inputs.allocationPolicy = allocation as EnrollmentInputs["allocationPolicy"];
     } else {
-      inputs.allocationPolicy = spec.allocationPolicy;
+      fail("allocationPolicy", `must be one of ${allocationPolicies.join(", ")} (got ${typeName(allocation)})`);
     }
   }
-  const hubs = spec.iotHubs ?? [];
+
+  const hubs = raw.iotHubs ?? [];
   if (!Array.isArray(hubs) || hubs.some((h) => typeof h !== "string")) {
     fail("iotHubs", "must be a list of IoT hub host names");
   } else {
     const seen = new Set<string>();
-    for (const hub of hubs) {
-      const canonical = linkedHubs.find((l) => l.toLowerCase() === hub.toLowerCase()) ?? hub.toLowerCase();
-      if (linkedHubs.length > 0 && !linkedHubs.some((l) => l.toLowerCase() === hub.toLowerCase())) {
-        fail("iotHubs", `'${hub}' is not a hub linked to this DPS (linked: ${linkedHubs.join(", ")})`);
+    (hubs as string[]).forEach((hub, index) => {
+      const linked = linkedHubs.find((l) => l.toLowerCase() === hub.toLowerCase());
+      if (linkedHubs.length > 0 && !linked) {
+        failures.push({
+          property: "iotHubs",
+          reason: `'${hub}' is not a hub linked to this DPS (linked: ${linkedHubs.join(", ")})`,
+          index,
+        });
       }
-      if (seen.has(canonical)) fail("iotHubs", `'${hub}' is listed twice`);
+      const canonical = linked ?? hub.toLowerCase();
+      if (seen.has(canonical)) failures.push({ property: "iotHubs", reason: `'${hub}' is listed twice`, index });
       seen.add(canonical);
-    }
+    });
     inputs.iotHubs = [...seen];
   }
   // As the service: static with no hubs leaves the choice to the DPS's linked hubs.
   if (inputs.allocationPolicy === "static" && (inputs.iotHubs?.length ?? 0) > 1) {
     fail("iotHubs", `allocationPolicy static takes one hub at most (got ${inputs.iotHubs?.length ?? 0})`);
   }
+
+  const custom = field<Record<string, unknown>>("customAllocation", "object", "a mapping");
   if (inputs.allocationPolicy === "custom") {
-    const custom = spec.customAllocation;
-    if (!custom?.webhookUrl || !custom.apiVersion) {
+    const { webhookUrl, apiVersion } = custom ?? {};
+    if (typeof webhookUrl !== "string" || typeof apiVersion !== "string" || !webhookUrl || !apiVersion) {
       fail(
         "customAllocation",
         "allocationPolicy custom needs customAllocation.webhookUrl and customAllocation.apiVersion",
       );
-    } else if (!/^https?:\/\/[^\s]+$/.test(custom.webhookUrl)) {
-      fail("customAllocation.webhookUrl", `'${custom.webhookUrl}' is not an http(s) URL`);
+    } else if (!webhookUrlRule.pattern.test(webhookUrl)) {
+      fail("customAllocation.webhookUrl", `'${webhookUrl}' ${webhookUrlRule.message}`);
     } else {
-      inputs.customAllocation = { webhookUrl: custom.webhookUrl, apiVersion: custom.apiVersion };
+      inputs.customAllocation = { webhookUrl, apiVersion };
     }
-  } else if (spec.customAllocation !== undefined) {
+  } else if (raw.customAllocation !== undefined) {
     fail("customAllocation", "is only used with allocationPolicy custom");
   }
 
-  if (spec.initialTwin !== undefined) {
-    const twin = spec.initialTwin;
+  const twin = field<Record<string, unknown>>("initialTwin", "object", "a mapping");
+  if (twin !== undefined) {
+    const unknownKeys = (where: string, value: unknown, known: readonly string[]): void => {
+      if (!isPlainObject(value)) return;
+      for (const key of Object.keys(value).filter((k) => !known.includes(k))) {
+        fail(`${where}.${key}`, `unknown field${didYouMean(key, known)}`);
+      }
+    };
+    unknownKeys("initialTwin", twin, ["tags", "properties"]);
+    unknownKeys("initialTwin.properties", twin.properties, ["desired"]);
     const tags = twin.tags ?? {};
-    const desired = twin.properties?.desired ?? {};
-    if (!isPlainObject(tags)) fail("initialTwin.tags", "must be an object");
-    if (!isPlainObject(desired)) fail("initialTwin.properties.desired", "must be an object");
-    inputs.initialTwin = { tags, properties: { desired } };
+    const properties = twin.properties ?? {};
+    const desired = isPlainObject(properties) ? (properties.desired ?? {}) : undefined;
+    if (!isPlainObject(tags)) fail("initialTwin.tags", `must be a mapping (got ${typeName(tags)})`);
+    if (!isPlainObject(properties)) fail("initialTwin.properties", `must be a mapping (got ${typeName(properties)})`);
+    else if (!isPlainObject(desired))
+      fail("initialTwin.properties.desired", `must be a mapping (got ${typeName(desired)})`);
+    if (isPlainObject(tags) && isPlainObject(desired)) inputs.initialTwin = { tags, properties: { desired } };
   }
-  if (spec.optionalDeviceInformation !== undefined) {
-    if (!isPlainObject(spec.optionalDeviceInformation)) fail("optionalDeviceInformation", "must be an object");
-    else inputs.optionalDeviceInformation = spec.optionalDeviceInformation;
-  }
+  const info = field<Record<string, unknown>>("optionalDeviceInformation", "object", "a mapping");
+  if (info !== undefined) inputs.optionalDeviceInformation = info;
 
   return failures.length > 0 ? { failures } : { inputs: inputs as EnrollmentInputs, failures };
 }

@@ -1,8 +1,13 @@
 // The property table of IndividualEnrollment: which property is updated in place, forces replacement, is computed
-// by DPS, or is the provider's own setting. `diff` is driven by this table and the README prints it.
+// by DPS, is the provider's own setting, or is recorded in the state only. `diff` is driven by this table and the
+// README prints it.
 import type { EnrollmentOutputs } from "./types";
 
-export type PropertyPolicy = "replace" | "update" | "computed" | "setting";
+/**
+ * replace: a change replaces the enrollment; update: a change updates it in DPS; state: a change is an update of
+ * the state alone, with no call to DPS; setting: the provider's own, never a change; computed: DPS's.
+ */
+export type PropertyPolicy = "replace" | "update" | "state" | "computed" | "setting";
 
 export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> = {
   registrationId: "replace",
@@ -28,6 +33,8 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
   // New credentials are stored by an update that re-sends the unchanged enrollment with them.
   serviceAccessKeyName: "update",
   serviceAccessKey: "update",
+  // A new provider version shows in the preview as what it is; the enrollment in DPS is not touched.
+  providerVersion: "state",
   etag: "computed",
   createdDateTimeUtc: "computed",
   lastUpdatedDateTimeUtc: "computed",
@@ -40,5 +47,5 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
 
 /** Properties compared by `diff`, in table order. */
 export const diffedProperties = (Object.keys(propertyPolicies) as (keyof EnrollmentOutputs)[]).filter(
-  (p) => propertyPolicies[p] === "replace" || propertyPolicies[p] === "update",
+  (p) => propertyPolicies[p] === "replace" || propertyPolicies[p] === "update" || propertyPolicies[p] === "state",
 );

@@ -163,6 +163,11 @@ export class EnrollmentProvider {
   }
 
   async update(id: string, olds: EnrollmentOutputs, news: EnrollmentInputs): Promise<{ outs: EnrollmentOutputs }> {
+    if (!diffEnrollment(olds, news).changesInDps) {
+      // Only the state's own record changed (a new provider version): DPS already holds the enrollment, and a
+      // fleet's upgrade must not spend its operations quota on PUTs that change nothing.
+      return { outs: { ...olds, adopt: news.adopt, providerVersion: news.providerVersion } };
+    }
     const keys: Keys = { primaryKey: olds.primaryKey, secondaryKey: olds.secondaryKey };
     try {
       const { responseBody } = await this.call(`update ${id}`, () =>

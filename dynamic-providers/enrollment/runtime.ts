@@ -1,131 +1,98 @@
-// The provider as the dynamic-provider host runs it: configure() resolves the DPS connection from the stack config,
-// check and diff are the pure functions, the CRUD methods delegate to EnrollmentProvider. Loaded at run time by
-// packages/enrollment-provider, so changing this code never changes the serialized provider in the state.
+// What every resource type of this package shares in one provider process: the stack configuration (handed over by
+// `configure`, read in the package's fixed namespace), one DPS client per DPS and credentials, the retry policy,
+// the certificate stash between `check` and `create`/`update`, and the create journal. A resource type's provider
+// (individual-enrollment-provider.ts; an enrollment group's next to it) takes its context from here.
 import * as path from "node:path";
 
-import type * as pulumi from "@pulumi/pulumi";
-
 import { createServiceClient } from "../service-client";
-import { CertificateStash, certificateValidity } from "./certificates";
-import { resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
-import { diffEnrollment } from "./diff";
+import { CertificateStash } from "./certificates";
+import { configKeys, resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
 import { CreateJournal } from "./journal";
-import { normalizeEnrollment, normalizeServiceTarget, type ServiceTarget } from "./normalize";
-import { EnrollmentProvider } from "./provider";
-import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
+import type { ServiceTarget } from "./normalize";
+import type { ProviderContext } from "./provider";
+import { defaultRetry, type RetryOptions } from "./retry";
 
-/** The resource's raw inputs: the spec plus the provider's own settings. */
-export type RawInputs = EnrollmentSpec &
-  ServiceTarget & {
-    adopt?: boolean;
-    linkedHubs?: string[];
-    primaryKey?: string;
-    secondaryKey?: string;
-  };
+/**
+ * The namespace of the stack configuration the provider reads (`dps-enrollments:platform`, …), whatever the
+ * consuming project is called: this project is named so, so its stack files need no change.
+ */
+export const configNamespace = "dps-enrollments";
 
-/** Pulumi's marker for a value not known during preview. */
-const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** Where the create journal goes unless config `createJournal` says otherwise (relative to the program). */
+export const defaultJournalFile = path.join(".dps-enrollments", "create-journal.jsonl");
 
-function hasUnknown(value: unknown): boolean {
-  return JSON.stringify(value ?? null).includes(unknown);
+/** The config a dynamic provider's `configure` receives (keys with a namespace are read as they are). */
+export interface ProviderConfig {
+  get(key: string): string | undefined;
 }
 
 export interface Runtime {
-  configure(req: { config: { get(key: string): string | undefined } }): Promise<void>;
-  check(olds: RawInputs, news: RawInputs): Promise<pulumi.dynamic.CheckResult>;
-  diff(id: string, olds: EnrollmentOutputs, news: EnrollmentInputs): Promise<pulumi.dynamic.DiffResult>;
-  create(inputs: EnrollmentInputs): Promise<pulumi.dynamic.CreateResult>;
-  read(id: string, props: EnrollmentOutputs): Promise<pulumi.dynamic.ReadResult>;
-  update(id: string, olds: EnrollmentOutputs, news: EnrollmentInputs): Promise<pulumi.dynamic.UpdateResult>;
-  delete(id: string, props: EnrollmentOutputs): Promise<void>;
+  configure(req: { config: ProviderConfig }): Promise<void>;
+  /** The context of the DPS a resource names (`serviceHostName`), or of the stack's configured one. */
+  context(target: ServiceTarget): Promise<ProviderContext>;
+  /** Certificate text behind the `sha1:` references `check` puts in the inputs. */
+  readonly certificates: CertificateStash;
 }
 
-export function createRuntime(projectDir: string = process.cwd()): Runtime {
-  let get: ConfigGetter = () => undefined;
-  const certificates = new CertificateStash();
-  const journal = new CreateJournal(path.join(projectDir, ".dps-enrollments", "create-journal.jsonl"));
-  // One provider (and client) per DPS and credentials: the stack's configured one, and any named by resources.
-  const providers = new Map<string, Promise<EnrollmentProvider>>();
-  const providerFor = (target: ServiceTarget): Promise<EnrollmentProvider> => {
-    const key = target.serviceHostName
-      ? `${target.serviceHostName}\n${target.serviceAccessKeyName ?? ""}\n${target.serviceAccessKey ?? ""}`
-      : "";
-    let provider = providers.get(key);
-    if (!provider) {
-      provider = (async () => {
-        const options = target.serviceHostName
-          ? await resolveServiceTarget(get, projectDir, {
-              hostName: target.serviceHostName,
-              accessKeyName: target.serviceAccessKeyName,
-              accessKey: target.serviceAccessKey,
-            })
-          : await resolveConnection(get, projectDir);
-        const client = createServiceClient(options);
-        return new EnrollmentProvider({ client: () => client, journal, certificates });
-      })();
-      // A failed connection (e.g. bad config) is reported by every call, not cached.
-      provider.catch(() => providers.delete(key));
-      providers.set(key, provider);
-    }
-    return provider;
-  };
+export interface RuntimeOptions {
+  retry?: RetryOptions;
+  log?: (message: string) => void;
+}
 
+/** A runtime whose relative paths (config files, the journal) are anchored at `programDir`. */
+export function createRuntime(programDir: string = process.cwd(), options: RuntimeOptions = {}): Runtime {
+  let get: ConfigGetter = () => undefined;
+  let journal: CreateJournal | undefined;
+  const certificates = new CertificateStash();
+  const contexts = new Map<string, Promise<ProviderContext>>();
   return {
+    certificates,
     configure: (req) => {
-      get = (key) => req.config.get(key);
+      get = (key) => req.config.get(`${configNamespace}:${key}`);
+      journal = undefined;
+      contexts.clear();
       return Promise.resolve();
     },
-    check: (_olds, news) => {
-      if (hasUnknown(news)) return Promise.resolve({ inputs: news });
-      const {
-        adopt,
-        linkedHubs,
-        primaryKey,
-        secondaryKey,
-        serviceHostName,
-        serviceAccessKeyName,
-        serviceAccessKey,
-        ...spec
-      } = news;
-      const attestation: unknown = spec.attestation;
-      const symmetric = typeof attestation === "object" && attestation !== null && "symmetricKey" in attestation;
-      if (symmetric && (primaryKey !== undefined || secondaryKey !== undefined)) {
-        spec.attestation = { symmetricKey: { primaryKey, secondaryKey } };
+    context: (target) => {
+      const key = target.serviceHostName
+        ? `${target.serviceHostName}\n${target.serviceAccessKeyName ?? ""}\n${target.serviceAccessKey ?? ""}`
+        : "";
+      let context = contexts.get(key);
+      if (!context) {
+        context = (async (): Promise<ProviderContext> => {
+          const clientOptions = target.serviceHostName
+            ? await resolveServiceTarget(get, programDir, {
+                hostName: target.serviceHostName,
+                accessKeyName: target.serviceAccessKeyName,
+                accessKey: target.serviceAccessKey,
+              })
+            : await resolveConnection(get, programDir);
+          const client = createServiceClient(clientOptions);
+          journal ??= new CreateJournal(path.resolve(programDir, get(configKeys.createJournal) || defaultJournalFile));
+          return {
+            client: () => client,
+            journal,
+            certificates,
+            retry: options.retry ?? defaultRetry,
+            log: options.log,
+          };
+        })();
+        // A failed connection (e.g. bad config) is reported by every call, not cached.
+        context.catch(() => contexts.delete(key));
+        contexts.set(key, context);
       }
-      const result = normalizeEnrollment(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
-      const service = normalizeServiceTarget({ serviceHostName, serviceAccessKeyName, serviceAccessKey });
-      const failures = [...result.failures, ...service.failures];
-      if (!result.inputs || failures.length > 0) return Promise.resolve({ failures });
-      const validity = certificateValidity(result.inputs);
-      const inputs = { ...result.inputs, ...service.target, ...(validity ? { certificateValidity: validity } : {}) };
-      return Promise.resolve({ inputs: certificates.stash(inputs) });
+      return context;
     },
-    diff: (_id, olds, news) => {
-      const diff = diffEnrollment(olds, news);
-      return Promise.resolve({
-        changes: diff.changes,
-        replaces: diff.replaces,
-        deleteBeforeReplace: diff.deleteBeforeReplace,
-      });
-    },
-    create: async (inputs) => (await providerFor(inputs)).create(inputs),
-    read: async (id, props) => (await providerFor(props)).read(id, props),
-    update: async (id, olds, news) => (await providerFor(news)).update(id, olds, news),
-    delete: async (id, props) => (await providerFor(props)).delete(id, props),
   };
 }
 
-const runtimes = new Map<string, Runtime>();
+let shared: Runtime | undefined;
 
 /**
- * One runtime per project directory and process. Pulumi deserializes each provider method with its own copy of the
- * captured variables, so the shim's methods share state only through this module (Node's module cache).
+ * The provider process's runtime: every resource type's provider object, and every resource, shares it (Node's
+ * module cache makes this module one per process). The engine starts the provider in the program's directory.
  */
-export function sharedRuntime(projectDir: string): Runtime {
-  let runtime = runtimes.get(projectDir);
-  if (!runtime) {
-    runtime = createRuntime(projectDir);
-    runtimes.set(projectDir, runtime);
-  }
-  return runtime;
+export function sharedRuntime(): Runtime {
+  shared ??= createRuntime(process.cwd());
+  return shared;
 }

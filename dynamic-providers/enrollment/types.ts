@@ -1,43 +1,58 @@
-// The IndividualEnrollment resource's shapes: what a program gives (plain, before `check`), what `check` makes of it
-// (normalized inputs, the only thing `diff`/`create`/`update` see), and what the provider stores as outputs.
+// The one model of an individual enrollment, from manifest to wire. A program's args, the inputs `check` returns,
+// the state's inputs and outputs all have this flat shape: the attestation's type is a field, and its certificates,
+// endorsement key and symmetric keys are top-level fields of their own. Flat is what Pulumi needs: the engine keeps
+// a secret input secret in the outputs only at the same property path, and `additionalSecretOutputs` (DPS-generated
+// keys) names top-level properties only. Two edges change the shape, each in one place: the manifest's
+// `attestation: { x509: … }` (manifest/entries.ts) and DPS's document (wire.ts).
 
+export type AttestationType = "x509" | "tpm" | "symmetricKey";
 export type AllocationPolicy = "hashed" | "geoLatency" | "static" | "custom";
 export type ReprovisionPolicy = "reprovisionAndMigrateData" | "reprovisionAndResetData" | "never";
 
-/** The attestation mechanism, one of three. Certificates are PEM or base64 DER text. */
-export type AttestationArgs =
-  | { x509: { primaryCertificate: string; secondaryCertificate?: string } }
-  | { tpm: { endorsementKey: string; storageRootKey?: string } }
-  | { symmetricKey: { primaryKey?: string; secondaryKey?: string } };
-
-export interface InitialTwinArgs {
+export interface InitialTwin {
   tags?: Record<string, unknown>;
   properties?: { desired?: Record<string, unknown> };
 }
 
-/** An enrollment as a program describes it (the fields of the portal's "Add individual enrollment"). */
-export interface EnrollmentSpec {
+export interface CustomAllocation {
+  webhookUrl: string;
+  apiVersion: string;
+}
+
+/**
+ * An enrollment as a program declares it (the fields of the portal's "Add individual enrollment"), before `check`
+ * fills in defaults. `T` is what a key holds: the key itself, or (in a manifest) a reference to secret config.
+ */
+export interface EnrollmentSpec<Key = string> {
   /** Registration ID; for X.509 it defaults to the primary certificate's CN and must equal it when given. */
   registrationId?: string;
-  attestation: AttestationArgs;
+  attestationType: AttestationType;
+  /** X.509: certificates as PEM or base64 DER text. */
+  primaryCertificate?: string;
+  secondaryCertificate?: string;
+  /** TPM: base64 endorsement key and storage root key. */
+  endorsementKey?: string;
+  storageRootKey?: string;
+  /** Symmetric key: both keys (base64), or neither for DPS to generate them. Always secret. */
+  primaryKey?: Key;
+  secondaryKey?: Key;
   /** IoT Hub device ID; DPS uses the registration ID when omitted. */
   deviceId?: string;
   iotEdge?: boolean;
   allocationPolicy?: AllocationPolicy;
   /** Host names of the linked IoT hubs the device may be assigned to. */
   iotHubs?: string[];
-  customAllocation?: { webhookUrl: string; apiVersion: string };
+  customAllocation?: CustomAllocation;
   reprovisionPolicy?: ReprovisionPolicy;
-  initialTwin?: InitialTwinArgs;
+  initialTwin?: InitialTwin;
   enabled?: boolean;
   optionalDeviceInformation?: Record<string, unknown>;
 }
 
-/** `check`'s output: every default filled in, keys and certificates lifted to the top level. */
+/** `check`'s output: every default filled in, certificates as `sha1:` references (the text stays in memory). */
 export interface EnrollmentInputs {
   registrationId: string;
-  attestationType: "x509" | "tpm" | "symmetricKey";
-  /** X.509: certificates as base64 DER (one canonical form whether PEM or DER was given). */
+  attestationType: AttestationType;
   primaryCertificate?: string;
   secondaryCertificate?: string;
   endorsementKey?: string;
@@ -49,7 +64,7 @@ export interface EnrollmentInputs {
   iotEdge: boolean;
   allocationPolicy?: AllocationPolicy;
   iotHubs: string[];
-  customAllocation?: { webhookUrl: string; apiVersion: string };
+  customAllocation?: CustomAllocation;
   reprovisionPolicy: ReprovisionPolicy;
   initialTwin?: { tags: Record<string, unknown>; properties: { desired: Record<string, unknown> } };
   enabled: boolean;
@@ -67,6 +82,8 @@ export interface EnrollmentInputs {
    * validity, primary first, so policies and reviews can judge it. Not secret, never compared by `diff`.
    */
   certificateValidity?: CertificateValidity[];
+  /** The version of the provider package that checked these inputs (absent in states written before 0.2.0). */
+  providerVersion?: string;
 }
 
 /** [notBefore, notAfter] of a certificate in seconds since the epoch (compact: the state budget is 4 KB). */
@@ -89,7 +106,7 @@ export interface RegistrationSummary {
 
 /**
  * Outputs: the inputs the later methods need, plus what DPS computed. Certificates are `sha1:<THUMBPRINT>`
- * references here, not the text (the inputs keep the text).
+ * references, as in the inputs; `providerVersion` is the version of the provider that last wrote the record.
  */
 export interface EnrollmentOutputs extends EnrollmentInputs {
   etag: string;

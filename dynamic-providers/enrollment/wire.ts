@@ -133,8 +133,8 @@ export function fromDocument(
     createdDateTimeUtc: doc.createdDateTimeUtc ?? "",
     lastUpdatedDateTimeUtc: doc.lastUpdatedDateTimeUtc ?? "",
   };
-  // Which DPS (and credentials) the later methods talk to.
-  for (const key of ["serviceHostName", "serviceAccessKeyName", "serviceAccessKey"] as const) {
+  // Which DPS (and credentials) the later methods talk to, and which provider version wrote the record.
+  for (const key of ["serviceHostName", "serviceAccessKeyName", "serviceAccessKey", "providerVersion"] as const) {
     if (previous[key] !== undefined) outputs[key] = previous[key];
   }
   if (type === "x509") {

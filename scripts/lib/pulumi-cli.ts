@@ -61,7 +61,7 @@ export interface ScratchProject {
 
 /**
  * Copies a program directory into a temporary folder (so stack files written by the CLI never land in the source
- * tree), links the project's node_modules beside it and creates an empty file backend.
+ * tree), links its node_modules (or the project's) beside it and creates an empty file backend.
  */
 export function scratchProject(programDir: string, prefix = "dps-scratch-"): ScratchProject {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -73,7 +73,10 @@ export function scratchProject(programDir: string, prefix = "dps-scratch-"): Scr
     recursive: true,
     filter: (source) => source === programDir || !skipped.has(path.basename(source)),
   });
-  fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(workDir, "node_modules"), "dir");
+  // A checkout links its own node_modules; a program without one (a test fixture) this project's.
+  const ownModules = path.join(programDir, "node_modules");
+  const modules = fs.existsSync(ownModules) ? ownModules : path.join(projectRoot, "node_modules");
+  fs.symlinkSync(modules, path.join(workDir, "node_modules"), "dir");
   fs.mkdirSync(backendDir);
   return {
     workDir,

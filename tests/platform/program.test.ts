@@ -19,6 +19,7 @@ import {
   secret,
   subscriptionId,
 } from "../support/azure-mocks";
+import { serializedProvider } from "../support/serialized-provider";
 
 // A program that fails leaves nothing to wait for; fail fast instead of at the project's 5-minute timeout.
 jest.setTimeout(60_000);
@@ -114,7 +115,7 @@ function enrollments(mocks: AzureMocks): Record<string, Record<string, unknown>>
   return Object.fromEntries(
     Object.entries(mocks.ofType(enrollmentType)).map(([name, inputs]) => {
       const { __provider: provider, ...rest } = inputs;
-      expect(provider).toEqual(expect.stringContaining('require("@dps-enrollments/enrollment-provider/index.js")'));
+      expect(provider).toBe(serializedProvider);
       return [name, rest];
     }),
   );
@@ -227,7 +228,7 @@ describe("stack dev", () => {
     ]);
     expect(all["dev-sensor-0001"]).toEqual({
       registrationId: "dev-sensor-0001",
-      attestation: { symmetricKey: {} },
+      attestationType: "symmetricKey",
       allocationPolicy: "static",
       iotHubs: ["dpsenr-dev-hub-2.azure-devices.net"],
       reprovisionPolicy: "reprovisionAndMigrateData",
@@ -238,7 +239,7 @@ describe("stack dev", () => {
     });
     expect(all["dev-edge-gateway-01"]).toEqual({
       registrationId: "dev-edge-gateway-01",
-      attestation: { symmetricKey: {} },
+      attestationType: "symmetricKey",
       deviceId: "dev-edge-gateway-01",
       iotEdge: true,
       allocationPolicy: "hashed",
@@ -250,9 +251,10 @@ describe("stack dev", () => {
       ...service,
     });
     for (const inputs of Object.values(all)) expect(inputs).toMatchObject(service);
-    expect(all["dev-x509-device-01"].attestation).toEqual({
-      x509: { primaryCertificate: pem("stacks/dev/certs/dev-x509-device-01.pem") },
-    });
+    expect([all["dev-x509-device-01"].attestationType, all["dev-x509-device-01"].primaryCertificate]).toEqual([
+      "x509",
+      pem("stacks/dev/certs/dev-x509-device-01.pem"),
+    ]);
   });
 
   test("stack outputs: ID scope, host names and linked hubs, none of them secret", () => {
@@ -364,7 +366,7 @@ describe("stack prod", () => {
     const all = enrollments(run.mocks);
     expect(all["prod-edge-gateway-01"]).toEqual({
       registrationId: "prod-edge-gateway-01",
-      attestation: { symmetricKey: {} },
+      attestationType: "symmetricKey",
       deviceId: "prod-edge-gateway-01",
       iotEdge: true,
       allocationPolicy: "static",
@@ -406,7 +408,7 @@ describe("errors at preview", () => {
       "individualEnrollments:\n  - registrationId: d1\n    attestation: { symmetricKey: {} }\n    iotHubs: [dpsenr-dev-hub-3]\n",
     );
     await expect(runProgram("dev", { ...stackConfig("dev"), [`${project}:manifest`]: manifest })).rejects.toThrow(
-      `the enrollment manifest has 1 problem(s):\n  ${manifest}: individualEnrollments[0] (d1): iotHubs: unknown hub 'dpsenr-dev-hub-3' (this stack's hubs: dpsenr-dev-hub-1, dpsenr-dev-hub-2)`,
+      `the enrollment manifest has 1 problem(s):\n  ${manifest}:4:15: individualEnrollments[0] (d1): iotHubs[0]: unknown hub 'dpsenr-dev-hub-3' (this stack's hubs: dpsenr-dev-hub-1, dpsenr-dev-hub-2)`,
     );
   });
 

@@ -24,11 +24,8 @@ const twinValue = "twin-desired-value-4711";
 const expiring = {
   name: "prod-meter-01",
   args: {
-    attestation: {
-      x509: {
-        primaryCertificate: issueCertificate({ commonName: "prod-meter-01", clientAuth: true, validDays: 11 }).certPem,
-      },
-    },
+    attestationType: "x509",
+    primaryCertificate: issueCertificate({ commonName: "prod-meter-01", clientAuth: true, validDays: 11 }).certPem,
     iotHubs: [hubs[0]],
   },
 };
@@ -40,16 +37,13 @@ const rawExpiring = {
   name: "prod-meter-02",
   deviceIdOf: "prod-meter-01",
   args: {
-    attestation: {
-      x509: {
-        primaryCertificate: issueCertificate({ commonName: "prod-meter-02", clientAuth: true, validDays: 6 }).certPem,
-      },
-    },
+    attestationType: "x509",
+    primaryCertificate: issueCertificate({ commonName: "prod-meter-02", clientAuth: true, validDays: 6 }).certPem,
     iotHubs: ["emulator-hub-7.azure-devices.net"],
   },
 };
 /** Disabled from the start: created by the first `up`, unchanged afterwards. */
-const existingDisabled = { name: "prod-sensor-02", args: { attestation: { symmetricKey: {} }, enabled: false } };
+const existingDisabled = { name: "prod-sensor-02", args: { attestationType: "symmetricKey", enabled: false } };
 /** Breaks every other rule: a name outside prod's pattern, an unlinked hub, a big twin, created disabled. */
 const offender = {
   name: "sensor-03",
@@ -219,10 +213,11 @@ test("prod: mandatory violations fail the preview, naming enrollment and policy;
   // prod-meter-02's inputs were the raw ones (check passes them through while one is unknown), prod-meter-01's checked.
   const inputsOf = (name: string): Record<string, unknown> =>
     events.find((e) => e.resourcePreEvent?.metadata.urn === urn(name))?.resourcePreEvent?.metadata.new?.inputs ?? {};
-  expect(Object.keys(inputsOf("prod-meter-02"))).toEqual(expect.arrayContaining(["attestation", "deviceId"]));
+  expect(Object.keys(inputsOf("prod-meter-02"))).toEqual(expect.arrayContaining(["primaryCertificate", "deviceId"]));
+  expect(String(inputsOf("prod-meter-02").primaryCertificate)).toMatch(/^-----BEGIN CERTIFICATE-----/);
   expect(inputsOf("prod-meter-02")).not.toHaveProperty("certificateValidity");
   expect(inputsOf("prod-meter-01")).toHaveProperty("certificateValidity");
-  expect(inputsOf("prod-meter-01")).not.toHaveProperty("attestation");
+  expect(String(inputsOf("prod-meter-01").primaryCertificate)).toMatch(/^sha1:[0-9A-F]{40}$/);
   // The policy saw the keys and the twin in plaintext; neither they nor the unlinked hub's name are in the output or
   // in a policy event.
   const everything = text + JSON.stringify(events.filter((e) => e.policyEvent));

@@ -8,7 +8,12 @@ import * as path from "node:path";
 
 import { resolveConnection } from "../../dynamic-providers/enrollment/connection";
 import { loadIdentity } from "../../emulator/identity";
-import { createRuntime, type RawInputs, type Runtime } from "../../dynamic-providers/enrollment/runtime";
+import {
+  createIndividualEnrollmentProvider,
+  type IndividualEnrollmentProvider as Runtime,
+  type RawInputs,
+} from "../../dynamic-providers/enrollment/individual-enrollment-provider";
+import { createRuntime } from "../../dynamic-providers/enrollment/runtime";
 import type { EnrollmentOutputs } from "../../dynamic-providers/enrollment/types";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 import { startTokenServer, type TokenServer } from "../support/token-server";
@@ -60,9 +65,11 @@ afterAll(async () => {
   if (projectDir) fs.rmSync(projectDir, { recursive: true, force: true });
 });
 
+/** The provider on a runtime of its own, configured as the engine would: the stack config in its namespace. */
 async function runtimeWith(config: Record<string, string>): Promise<Runtime> {
-  const runtime = createRuntime(projectDir);
-  await runtime.configure({ config: { get: (key) => config[key] } });
+  const runtime = createIndividualEnrollmentProvider(createRuntime(projectDir));
+  const stack = Object.fromEntries(Object.entries(config).map(([key, value]) => [`dps-enrollments:${key}`, value]));
+  await runtime.configure({ config: { get: (key) => stack[key], require: (key) => stack[key] } });
   return runtime;
 }
 
@@ -76,7 +83,7 @@ function existing(extra: Record<string, string>): Record<string, string> {
 }
 
 async function create(runtime: Runtime, registrationId: string): Promise<{ id: string; outs: EnrollmentOutputs }> {
-  const raw: RawInputs = { registrationId, attestation: { symmetricKey: {} }, iotHubs: [hub1], linkedHubs: [hub1] };
+  const raw: RawInputs = { registrationId, attestationType: "symmetricKey", iotHubs: [hub1], linkedHubs: [hub1] };
   const checked = await runtime.check(raw, raw);
   expect(checked.failures).toBeUndefined();
   const created = await runtime.create(checked.inputs as never);
@@ -217,7 +224,7 @@ describe("enrollments that name their DPS (serviceHostName: platform azure)", ()
   };
   const enrollment = (registrationId: string, service: Partial<RawInputs>): RawInputs => ({
     registrationId,
-    attestation: { symmetricKey: {} },
+    attestationType: "symmetricKey",
     linkedHubs: [hub1],
     iotHubs: [hub1],
     serviceHostName: "LOCALHOST",
@@ -310,7 +317,8 @@ describe("enrollments that name their DPS (serviceHostName: platform azure)", ()
     // The stack's configured DPS (platform azure, no credentials) would fail like this if it were used.
     const plain = enrollment("azure-stack-dps", { serviceHostName: undefined });
     await expect(runtime.create((await runtime.check(plain, plain)).inputs as never)).rejects.toThrow(
-      "config platform 'azure' needs a secret connectionString or a hostName (Microsoft Entra ID)",
+      "config dps-enrollments:platform 'azure' needs a secret dps-enrollments:connectionString or a " +
+        "dps-enrollments:hostName (Microsoft Entra ID)",
     );
   });
 });
@@ -321,18 +329,19 @@ describe("missing or unreadable config", () => {
 
   test("existing without connectionString or hostName", async () => {
     await expect(resolve({ platform: "existing" })).rejects.toThrow(
-      "config platform 'existing' needs a secret connectionString or a hostName (Microsoft Entra ID): " +
-        "pulumi config set --secret connectionString '<HostName=…;SharedAccessKeyName=…;SharedAccessKey=…>'",
+      "config dps-enrollments:platform 'existing' needs a secret dps-enrollments:connectionString or a " +
+        "dps-enrollments:hostName (Microsoft Entra ID): pulumi config set --secret dps-enrollments:connectionString " +
+        "'<HostName=…;SharedAccessKeyName=…;SharedAccessKey=…>'",
     );
   });
 
   test("an unreadable caCertificate names the config key and the file", async () => {
     const file = path.join(projectDir, "certs", "missing.pem");
     await expect(resolve(existing({ hostName: "localhost", caCertificate: "certs/missing.pem" }))).rejects.toThrow(
-      `cannot read the CA certificate (config caCertificate) ${file}: ENOENT`,
+      `cannot read the CA certificate (config dps-enrollments:caCertificate) ${file}: ENOENT`,
     );
     await expect(resolve(existing({ hostName: "localhost", caCertificate: "certs" }))).rejects.toThrow(
-      `cannot read the CA certificate (config caCertificate) ${path.join(projectDir, "certs")}: EISDIR`,
+      `cannot read the CA certificate (config dps-enrollments:caCertificate) ${path.join(projectDir, "certs")}: EISDIR`,
     );
   });
 
@@ -340,14 +349,14 @@ describe("missing or unreadable config", () => {
     "endpoint %j is refused: only https://HOST[:PORT]",
     async (endpoint) => {
       await expect(resolve(existing({ hostName: "localhost", endpoint }))).rejects.toThrow(
-        `config endpoint '${endpoint}' must be https://HOST or https://HOST:PORT`,
+        `config dps-enrollments:endpoint '${endpoint}' must be https://HOST or https://HOST:PORT`,
       );
     },
   );
 
   test("an unknown platform", async () => {
     await expect(resolve({ platform: "cloud" })).rejects.toThrow(
-      "config platform 'cloud' is not one of emulator, existing, azure",
+      "config dps-enrollments:platform 'cloud' is not one of emulator, existing, azure",
     );
   });
 });

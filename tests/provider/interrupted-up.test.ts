@@ -25,14 +25,40 @@ async function enrollmentsInDps(): Promise<string[]> {
   return page.responseBody.map((e) => e.registrationId);
 }
 
-/** SIGKILLs the pinned CLI's `up` of the stack (not the test process, not other stacks). */
+/** The process IDs whose parent is `pid`, and theirs, from /proc. */
+function descendants(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The parent is the second field after the command name (which may hold spaces).
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) children.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/**
+ * SIGKILLs the pinned CLI's `up` of the stack (not the test process, not other stacks) and every process it
+ * started: the CLI dies as a machine would lose it, and its dynamic-provider process, which would outlive it as an
+ * orphan, goes with it (regression: the test left those running).
+ */
 function killUp(stackName: string): boolean {
   const cli = path.join(pinnedPulumiBin(), "pulumi");
   for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
       if (args[0] === cli && args[1] === "up" && args.includes(stackName)) {
-        process.kill(Number(pid), "SIGKILL");
+        const tree = [Number(pid), ...descendants(Number(pid))];
+        for (const member of tree) {
+          try {
+            process.kill(member, "SIGKILL");
+          } catch {
+            // it ended on its own meanwhile
+          }
+        }
         return true;
       }
     } catch {
@@ -44,7 +70,6 @@ function killUp(stackName: string): boolean {
 
 beforeAll(() => {
   project = scratchProject(projectRoot, "dps-interrupted-");
-  process.env.DPS_ENROLLMENTS_ROOT = project.workDir;
 });
 
 beforeEach(async () => {

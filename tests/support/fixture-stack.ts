@@ -35,8 +35,6 @@ export async function startFixtureStack(
   const project = scratchProject(path.join(projectRoot, "tests", "fixtures", program), `dps-${name}-`);
   const stack = await scratchStack(project, name);
   await stack.workspace.setAllConfig(stack.name, config(emulator));
-  // The fixture program loads the resource from the project (its copy has no sources).
-  process.env.DPS_ENROLLMENTS_ROOT = projectRoot;
   const output: string[] = [];
   return {
     emulator,

@@ -43,7 +43,7 @@ export async function startReviewProject(prefix: string): Promise<ReviewProject>
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith("GITHUB_") && !key.startsWith("DPS_REVIEW_")),
   );
-  Object.assign(env, scratchEnv(project.backendUrl), { DPS_ENROLLMENTS_ROOT: projectRoot });
+  Object.assign(env, scratchEnv(project.backendUrl));
   const stacks: Stack[] = [];
   return {
     emulator,
@@ -56,7 +56,7 @@ export async function startReviewProject(prefix: string): Promise<ReviewProject>
       return file;
     },
     stack: async (name, manifest, config = {}) => {
-      const stack = await scratchStack(project, name, { DPS_ENROLLMENTS_ROOT: projectRoot });
+      const stack = await scratchStack(project, name);
       await stack.workspace.setAllConfig(name, {
         platform: { value: "emulator" },
         emulatorDataDir: { value: emulator.dataDir },

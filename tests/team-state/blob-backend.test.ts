@@ -84,7 +84,6 @@ function teamEnv(home: string, storage: Record<string, string>): Record<string, 
     ...scratchEnv(azurite.backendUrl(containerName)),
     ...storage,
     PULUMI_HOME: home,
-    DPS_ENROLLMENTS_ROOT: projectRoot,
   };
 }
 

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
 
-/** The IndividualEnrollment dynamic provider (its implementation is loaded from the project at run time). */
+/** The IndividualEnrollment dynamic provider (the object Pulumi stores as a require() of this file). */
 declare const provider: pulumi.dynamic.ResourceProvider;
 export = provider;

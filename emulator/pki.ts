@@ -41,19 +41,38 @@ function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki
     publicKeyEncoding: { type: "spki", format: "pem" },
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
   });
-  const forgeKey = forge.pki.privateKeyFromPem(pair.privateKey);
-  const privateKey: forge.pki.rsa.PrivateKey = {
-    ...forgeKey,
+  return {
+    privateKey: nodeSigningKey(pair.privateKey),
+    publicKey: forge.pki.publicKeyFromPem(pair.publicKey),
+    keyPem: pair.privateKey,
+  };
+}
+
+/** A forge private key (PEM) that signs through Node. */
+function nodeSigningKey(keyPem: string): forge.pki.rsa.PrivateKey {
+  return {
+    ...forge.pki.privateKeyFromPem(keyPem),
     sign: (md) => {
       if (typeof md === "string") {
         throw new Error("sign expects a message digest");
       }
       const digest = Buffer.from(md.digest().getBytes(), "binary");
-      const padded = { key: pair.privateKey, padding: constants.RSA_PKCS1_PADDING };
+      const padded = { key: keyPem, padding: constants.RSA_PKCS1_PADDING };
       return privateEncrypt(padded, Buffer.concat([sha256DigestInfo, digest])).toString("binary");
     },
   };
-  return { privateKey, publicKey: forge.pki.publicKeyFromPem(pair.publicKey), keyPem: pair.privateKey };
+}
+
+/** A certificate and its private key read back from PEM, able to issue more certificates (a stored CA). */
+export function certificateFromPem(certPem: string, keyPem: string): IssuedCertificate {
+  const cert = forge.pki.certificateFromPem(certPem);
+  return {
+    cert,
+    key: nodeSigningKey(keyPem),
+    certPem,
+    keyPem,
+    der: Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary"),
+  };
 }
 
 function serialNumber(): string {

@@ -24,7 +24,7 @@ import { ensureEmulator } from "./lib/emulator";
 import { FlagError, integerFlag, parseFlags } from "./lib/flags";
 import { pinnedPulumiCommand, projectRoot } from "./lib/pulumi-cli";
 
-const usage = `Usage: npm start [-- --port N] [-- --mqtt-port N]
+const usage = `Usage: npm start [-- [--port N] [--mqtt-port N]]
   --port N        HTTPS port of the emulator when npm start starts it (default 8443; 0: any free port)
   --mqtt-port N   MQTTS port of the emulator when npm start starts it (default 8883; 0: any free port; -1: off)
   --help, -h      this list

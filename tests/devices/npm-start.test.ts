@@ -12,7 +12,9 @@ import * as path from "node:path";
 import { emulatorClientOptions } from "../../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../../emulator/server";
+import { deriveDeviceKey } from "../../scripts/lib/devices/device-key";
 import { projectRoot } from "../../scripts/lib/pulumi-cli";
+import { assignedBlock, hub1, hub2, titles } from "../support/device-blocks";
 
 let root: string;
 let clone: string;
@@ -77,23 +79,8 @@ function devicesSection(stdout: string): string {
   return stdout.slice(start).split(connection().idScope).join("<scope>").trimEnd();
 }
 
-function block(title: string, hub: string, deviceId: string, desired: string, registration: string): string {
-  return [
-    title,
-    "  status              assigned",
-    `  assigned hub        ${hub}`,
-    `  device ID           ${deviceId}`,
-    `  desired properties  ${desired}`,
-    `  registration        ${registration}`,
-  ].join("\n");
-}
-
 const heading =
   "Devices, each registered with Microsoft's device SDK (ID scope <scope>), twins read from their hub:\n\n";
-const mydevice = "mydevice (X.509, individual enrollment, HTTPS)";
-const edge = "edge-gateway-01 (symmetric key, individual enrollment, MQTT)";
-const hub1 = "emulator-hub-1 (127.0.0.2)";
-const hub2 = "emulator-hub-2 (127.0.0.3)";
 const mydeviceTwin = '{"client":"","devicetype":"waterflow"}';
 const edgeTwin = '{"telemetryInterval":30}';
 
@@ -112,21 +99,28 @@ function groupDevices(registration: (policy: string) => string): string[] {
   }
   const waterflow = '{"devicetype":"waterflow"}';
   return [
-    block(
-      "group-device-01 (X.509, enrollment group x509-devices, MQTT)",
-      hub1,
-      "group-device-01",
-      waterflow,
-      registration("reprovisionAndMigrateData"),
-    ),
-    block(
-      "symmetric-device-01 (symmetric key, enrollment group symmetric-devices, HTTPS)",
+    assignedBlock(titles.groupDevice, hub1, "group-device-01", waterflow, registration("reprovisionAndMigrateData")),
+    assignedBlock(
+      titles.symmetricDevice,
       hub1,
       "symmetric-device-01",
       waterflow,
       registration("reprovisionAndMigrateData"),
     ),
   ];
+}
+
+/** Every symmetric key DPS holds for the local devices: the edge gateway's, and a group's with its derived key. */
+async function keysInDps(): Promise<string[]> {
+  const service = createServiceClient(emulatorClientOptions(connection()));
+  const edge = (await service.getIndividualEnrollmentAttestationMechanism("edge-gateway-01")).responseBody;
+  const keys = [edge.symmetricKey?.primaryKey, edge.symmetricKey?.secondaryKey];
+  const group = await service.getEnrollmentGroupAttestationMechanism("symmetric-devices").then(
+    (r) => r.responseBody.symmetricKey,
+    () => undefined,
+  );
+  if (group?.primaryKey) keys.push(group.primaryKey, deriveDeviceKey(group.primaryKey, "symmetric-device-01"));
+  return keys.filter((k): k is string => typeof k === "string" && k.length > 40);
 }
 
 beforeAll(() => {
@@ -174,8 +168,8 @@ test("npm start on a fresh clone provisions one device of each kind and prints i
   expect(devicesSection(run.stdout)).toBe(
     heading +
       [
-        block(mydevice, hub2, "mydevice", mydeviceTwin, "first assignment: initialAssignment"),
-        block(edge, hub2, "edge-gateway-01-device", edgeTwin, "first assignment: initialAssignment"),
+        assignedBlock(titles.mydevice, hub2, "mydevice", mydeviceTwin, "first assignment: initialAssignment"),
+        assignedBlock(titles.edge, hub2, "edge-gateway-01-device", edgeTwin, "first assignment: initialAssignment"),
         ...groupDevices(() => "first assignment: initialAssignment"),
       ].join("\n\n"),
   );
@@ -185,11 +179,9 @@ test("npm start on a fresh clone provisions one device of each kind and prints i
     "mydevice.key.pem",
     "root-ca.key.pem",
   ]);
-  // No key reaches the output: the edge gateway's (the stack's secret config, as DPS holds it) and the groups'.
-  const service = createServiceClient(emulatorClientOptions(connection()));
-  const mechanism = await service.getIndividualEnrollmentAttestationMechanism("edge-gateway-01");
-  const keys = [mechanism.responseBody.symmetricKey?.primaryKey, mechanism.responseBody.symmetricKey?.secondaryKey];
-  expect(keys.every((k) => typeof k === "string" && k.length > 40)).toBe(true);
+  // No key reaches the output: the edge gateway's (the stack's secret config, as DPS holds it), the groups'.
+  const keys = await keysInDps();
+  expect(keys.length).toBeGreaterThanOrEqual(2);
   for (const key of keys) expect(run.stdout).not.toContain(key);
 });
 
@@ -197,15 +189,16 @@ test("npm start again: the same emulator and certificates, no change, every devi
   const run = await npmStart([]);
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
   expect(run.stdout).toContain(`[main] DPS emulator already running at ${connection().endpoint}`);
+  for (const key of await keysInDps()) expect(run.stdout).not.toContain(key);
   expect(run.stdout).not.toContain("development certificates");
   expect(run.stdout).toMatch(/\nResources:\n {4}\d+ unchanged\n\nDuration/);
   const again = (policy: string) => `re-registered: ${policy}, same hub, twin kept (deviceDataMigrated)`;
   expect(devicesSection(run.stdout)).toBe(
     heading +
       [
-        block(mydevice, hub2, "mydevice", mydeviceTwin, again("reprovisionAndMigrateData")),
-        block(
-          edge,
+        assignedBlock(titles.mydevice, hub2, "mydevice", mydeviceTwin, again("reprovisionAndMigrateData")),
+        assignedBlock(
+          titles.edge,
           hub2,
           "edge-gateway-01-device",
           edgeTwin,
@@ -214,4 +207,37 @@ test("npm start again: the same emulator and certificates, no change, every devi
         ...groupDevices(again),
       ].join("\n\n"),
   );
+});
+
+test("npm start's flags: --help lists them; a bad value stops it before anything starts, naming the flag", () => {
+  const run = (args: string[]) => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", path.join(clone, "scripts", "main.ts"), ...args], {
+      cwd: clone,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    return [result.status, result.stdout, result.stderr];
+  };
+  expect(run(["--help"])).toEqual([
+    0,
+    [
+      "Usage: npm start [-- [--port N] [--mqtt-port N]]",
+      "  --port N        HTTPS port of the emulator when npm start starts it (default 8443; 0: any free port)",
+      "  --mqtt-port N   MQTTS port of the emulator when npm start starts it (default 8883; 0: any free port; -1: off)",
+      "  --help, -h      this list",
+      "An emulator already running for .emulator-data is used as it is.",
+      "",
+    ].join("\n"),
+    "",
+  ]);
+  expect(run(["--mqtt-port", "-2"])).toEqual([
+    1,
+    "",
+    '\n[main] --mqtt-port "-2": expected a whole number from -1 to 65535\n[main] npm start -- --help lists every flag\n',
+  ]);
+  expect(run(["--prot", "0"])).toEqual([
+    1,
+    "",
+    '\n[main] unknown flag "--prot"\n[main] npm start -- --help lists every flag\n',
+  ]);
 });

@@ -17,6 +17,7 @@ import { deriveDeviceKey } from "../../scripts/lib/devices/device-key";
 import { localCredentials, localFleet, type LocalDevice } from "../../scripts/lib/devices/local-devices";
 import { provisionDevice, type DeviceOutcome, type ProvisioningContext } from "../../scripts/lib/devices/provision";
 import { renderDevices } from "../../scripts/lib/devices/render";
+import { assignedBlock, hub1, hub2, titles } from "../support/device-blocks";
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 
 let emulator: TestEmulator;
@@ -92,48 +93,34 @@ async function provisionAll(): Promise<DeviceOutcome[]> {
   return outcomes;
 }
 
-/** A device's block as npm start prints it. */
-function block(title: string, hub: string, deviceId: string, desired: string, registration: string): string {
-  return [
-    title,
-    "  status              assigned",
-    `  assigned hub        ${hub}`,
-    `  device ID           ${deviceId}`,
-    `  desired properties  ${desired}`,
-    `  registration        ${registration}`,
-  ].join("\n");
-}
-
-const titles = {
-  mydevice: "mydevice (X.509, individual enrollment, HTTPS)",
-  edge: "edge-gateway-01 (symmetric key, individual enrollment, MQTT)",
-  groupDevice: "group-device-01 (X.509, enrollment group x509-devices, MQTT)",
-  symmetricDevice: "symmetric-device-01 (symmetric key, enrollment group symmetric-devices, HTTPS)",
-};
-const hub1 = "emulator-hub-1 (127.0.0.2)";
-const hub2 = "emulator-hub-2 (127.0.0.3)";
 const waterflowJson = '{"devicetype":"waterflow"}';
 
 test("first run: every kind of device is assigned and finds its initial twin on its hub", async () => {
   const outcomes = await provisionAll();
   expect(renderDevices(outcomes)).toBe(
     [
-      block(
+      assignedBlock(
         titles.mydevice,
         hub2,
         "mydevice",
         '{"client":"","devicetype":"waterflow"}',
         "first assignment: initialAssignment",
       ),
-      block(
+      assignedBlock(
         titles.edge,
         hub2,
         "edge-gateway-01-device",
         '{"telemetryInterval":30}',
         "first assignment: initialAssignment",
       ),
-      block(titles.groupDevice, hub1, "group-device-01", waterflowJson, "first assignment: initialAssignment"),
-      block(titles.symmetricDevice, hub1, "symmetric-device-01", waterflowJson, "first assignment: initialAssignment"),
+      assignedBlock(titles.groupDevice, hub1, "group-device-01", waterflowJson, "first assignment: initialAssignment"),
+      assignedBlock(
+        titles.symmetricDevice,
+        hub1,
+        "symmetric-device-01",
+        waterflowJson,
+        "first assignment: initialAssignment",
+      ),
     ].join("\n\n"),
   );
   // DPS registered the group device on its hub with the key derived from the group's: the device's own key.
@@ -156,28 +143,28 @@ test("second run: each device re-registers per its enrollment's reprovisioning p
   }
   expect(renderDevices(await provisionAll())).toBe(
     [
-      block(
+      assignedBlock(
         titles.mydevice,
         hub2,
         "mydevice",
         '{"client":"","devicetype":"waterflow","firmware":"1.2.0"}',
         "re-registered: reprovisionAndMigrateData, same hub, twin kept (deviceDataMigrated)",
       ),
-      block(
+      assignedBlock(
         titles.edge,
         hub2,
         "edge-gateway-01-device",
         '{"telemetryInterval":30}',
         "re-registered: reprovisionAndResetData, same hub, twin reset to the initial twin (deviceDataReset)",
       ),
-      block(
+      assignedBlock(
         titles.groupDevice,
         hub1,
         "group-device-01",
         waterflowJson,
         "re-registered: reprovisionAndMigrateData, same hub, twin kept (deviceDataMigrated)",
       ),
-      block(
+      assignedBlock(
         titles.symmetricDevice,
         hub1,
         "symmetric-device-01",

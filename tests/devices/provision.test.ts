@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import type { EnrollmentGroup, IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
+import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
 import { ensureDevCertificates, type CertificateStore } from "../../scripts/dev-certs";
 import { emulatorDeviceEndpoint } from "../../scripts/lib/devices/device-client";
@@ -128,9 +128,9 @@ test("first run: every kind of device is assigned and finds its initial twin on 
     .symmetricKey?.primaryKey as string;
   const identity = (await emulator.registry("127.0.0.2").get("symmetric-device-01")).responseBody;
   expect(identity.authentication?.symmetricKey?.primaryKey).toBe(deriveDeviceKey(groupKey, "symmetric-device-01"));
-  expect((await emulator.registry("127.0.0.2").get("group-device-01")).responseBody.authentication?.type).toBe(
-    "certificateAuthority",
-  );
+  // The X.509 group's device is known to its hub by its CA (the SDK's Authentication type leaves `type` out).
+  const groupDevice = (await emulator.registry("127.0.0.2").get("group-device-01")).responseBody;
+  expect((groupDevice.authentication as { type?: string } | undefined)?.type).toBe("certificateAuthority");
 });
 
 test("second run: each device re-registers per its enrollment's reprovisioning policy and says so", async () => {
@@ -178,7 +178,7 @@ test("second run: each device re-registers per its enrollment's reprovisioning p
 test("a disabled group refuses its device and a missing group is one line; neither is a crash", async () => {
   const service = emulator.client();
   const symmetric = (await service.getEnrollmentGroup("symmetric-devices")).responseBody;
-  await service.createOrUpdateEnrollmentGroup({ ...symmetric, provisioningStatus: "disabled" } as EnrollmentGroup);
+  await service.createOrUpdateEnrollmentGroup({ ...symmetric, provisioningStatus: "disabled" });
   await service.deleteEnrollmentGroup("x509-devices");
   const outcomes = await provisionAll();
   expect(renderDevices(outcomes.slice(2))).toBe(

@@ -15,11 +15,13 @@ import { FlagError, integerFlag, parseFlags } from "./lib/flags";
 
 const projectRoot = path.resolve(__dirname, "..");
 
+/** Where a checkout keeps the local stack's development certificates and their keys. */
+export function localCertificateStoreIn(root: string): CertificateStore {
+  return { certDir: path.join(root, "stacks", "local", "certs"), keyDir: path.join(root, "certs", "private") };
+}
+
 /** Where `npm start` keeps the local stack's development certificates and their keys. */
-export const localCertificateStore: CertificateStore = {
-  certDir: path.join(projectRoot, "stacks", "local", "certs"),
-  keyDir: path.join(projectRoot, "certs", "private"),
-};
+export const localCertificateStore: CertificateStore = localCertificateStoreIn(projectRoot);
 
 /** The local stack's devices: its individual X.509 enrollment, and a device of its X.509 group. */
 export const localDevices = ["mydevice"];

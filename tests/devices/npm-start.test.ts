@@ -145,6 +145,14 @@ afterAll(() => {
       // already gone
     }
   }
+  // Whatever else the clone started (an emulator the review started when run alone with -t) goes too.
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(root)) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -207,6 +215,36 @@ test("npm start again: the same emulator and certificates, no change, every devi
         ...groupDevices(again),
       ].join("\n\n"),
   );
+});
+
+// Regression: `npm run review -- --stack local` (the review workflow's first step on a fresh runner) failed because the
+// local manifest's certificates, git-ignored since they are made per checkout, did not exist before npm start.
+test("review of the local stack without development certificates makes them, as npm start does", async () => {
+  for (const dir of [path.join(clone, "stacks", "local", "certs"), path.join(clone, "certs", "private")]) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"])
+    delete env[key];
+  const review = spawnSync(
+    "bash",
+    [path.join(clone, "scripts", "run.sh"), "exec", "tsx", "scripts/review.ts", "--stack", "local"],
+    { cwd: clone, env, encoding: "utf8", timeout: 240_000 },
+  );
+  expect({ code: review.status, failed: review.stdout.includes("preview failed") }).toEqual({
+    code: 0,
+    failed: false,
+  });
+  expect(review.stderr.split("\n").slice(0, 4)).toEqual(
+    ["root-ca", "intermediate-ca", "mydevice", "group-device-01"].map(
+      (name) => `[review] development certificate ${name}: stacks/local/certs/${name}.pem (new)`,
+    ),
+  );
+  // New certificates: the X.509 enrollment's (and any group's signing certificate) change in place.
+  expect(review.stdout.split("\n")[2]).toMatch(
+    /^\*\*Pulumi preview of <code>dps-enrollments<\/code>\*\* · <code>local<\/code>: 📝 \d+ changes?$/,
+  );
+  expect(fs.existsSync(path.join(clone, "certs", "private", "mydevice.key.pem"))).toBe(true);
 });
 
 test("npm start's flags: --help lists them; a bad value stops it before anything starts, naming the flag", () => {

@@ -4,6 +4,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { propertyPolicies } from "../../../dynamic-providers/enrollment/properties";
+import {
+  describeCertificate,
+  ensureDevCertificates,
+  localCertificateStoreIn,
+  localDevices,
+  localGroupDevices,
+} from "../../dev-certs";
 import { ensureEmulator } from "../emulator";
 import { CertificateIndex } from "./certificates";
 import { buildStackReview, type StackReview } from "./model";
@@ -57,6 +64,15 @@ export async function previewStack(
   const log = environment.log ?? (() => undefined);
   const settings = readStackSettings(workDir, stack);
   const env = stack === "local" ? localStackEnv(workDir, environment.env) : environment.env;
+  if (stack === "local") {
+    // The local manifest references the checkout's development certificates, which git ignores: a fresh clone (a CI
+    // runner) has none until they are made, as npm start makes them.
+    const made = ensureDevCertificates(localCertificateStoreIn(workDir), {
+      devices: localDevices,
+      groupDevices: localGroupDevices,
+    }).filter((c) => c.created);
+    for (const c of made) log(`development certificate ${describeCertificate(c)}`);
+  }
   if (settings.platform === "emulator") {
     await ensureEmulator(settings.emulatorDataDir, log);
     // The emulator's state is disposable: a fresh checkout (a CI runner) previews against a new stack.

@@ -7,6 +7,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 
 import { emulatorClientOptions } from "../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../dynamic-providers/service-client";
+import { issueCertificate } from "../emulator/pki";
 import type { ConnectionInfo } from "../emulator/server";
 import { makeDevCertificates } from "./dev-certs";
 import { ensureEmulator } from "./lib/emulator";
@@ -55,6 +56,11 @@ async function main(): Promise<void> {
   const certs = path.join(projectRoot, "stacks", "local", "certs");
   if (!fs.existsSync(path.join(certs, "mydevice.pem"))) {
     makeDevCertificates(certs, ["mydevice"]);
+  }
+  if (!fs.existsSync(path.join(certs, "intermediate-ca.pem"))) {
+    // The x509-devices group's signing certificate (a CA), until the certificate store makes the full chain.
+    const ca = issueCertificate({ commonName: "DPS Enrollments Dev Intermediate CA", isCA: true, validDays: 3650 });
+    fs.writeFileSync(path.join(certs, "intermediate-ca.pem"), ca.certPem);
   }
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: "local", workDir: projectRoot },

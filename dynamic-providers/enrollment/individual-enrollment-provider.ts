@@ -90,10 +90,7 @@ export function createProviderObject<
   Raw extends ProviderSettings,
   I extends ServiceTarget & CertificateSlots,
   O extends ServiceTarget,
->(
-  runtime: Runtime,
-  type: ResourceType<Raw, I, O>,
-): ResourceProviderObject<Raw, I, O> {
+>(runtime: Runtime, type: ResourceType<Raw, I, O>): ResourceProviderObject<Raw, I, O> {
   const provider = async (target: ServiceTarget) => type.provider(await runtime.context(target));
   const stored = (id: string, state: O): void =>
     refuseNewerState(
@@ -119,7 +116,11 @@ export function createProviderObject<
         options[name] = spec[name];
         delete spec[name];
       }
-      const result = type.normalize(spec as Omit<Raw, keyof ProviderSettings>, { ...options, adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
+      const result = type.normalize(spec as Omit<Raw, keyof ProviderSettings>, {
+        ...options,
+        adopt: adopt === true,
+        linkedHubs: linkedHubs ?? [],
+      });
       const service = normalizeServiceTarget({ serviceHostName, serviceAccessKeyName, serviceAccessKey });
       failures.push(...result.failures, ...service.failures);
       if (!result.inputs || failures.length > 0) {

@@ -13,6 +13,7 @@ import {
   normalizeEnrollment,
   normalizeGroup,
   parseCertificateText,
+  tpmGroupReason,
   type CheckFailure,
 } from "../enrollment/normalize";
 import type { EnrollmentSpec, GroupSpec } from "../enrollment/types";
@@ -277,10 +278,12 @@ function reportFailures(
   problem: (field: Path, reason: string) => void,
 ): void {
   for (const failure of failures) {
-    const field = manifestPath(failure.property, group);
-    // The model's attestationType is the manifest's attestation: missing, when the schema had nothing to say.
+    // The model's attestationType is the manifest's attestation: missing, when the schema had nothing to say, or
+    // (a group's) tpm, refused with its reason.
+    const tpmGroup = failure.reason === tpmGroupReason;
+    const field = tpmGroup ? ["attestation", "tpm"] : manifestPath(failure.property, group);
     const reason =
-      failure.property === "attestationType" && !failure.reason.startsWith("tpm ")
+      failure.property === "attestationType" && !tpmGroup
         ? `is required (${group ? "x509 or symmetricKey" : "x509, tpm or symmetricKey"})`
         : failure.reason;
     problem(failure.index === undefined ? field : [...field, failure.index], reason);

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 // The package's own root file, by name: its module.exports is the provider object (see individual-enrollment.ts).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import provider = require("@dps-enrollments/enrollment-provider/enrollment-group.js");
+import { enrollmentProps } from "./resource-props";
 import type {
   AllocationPolicy,
   CertificateSummary,
@@ -59,11 +60,6 @@ export type EnrollmentGroupArgs = GroupAttestationArgs & {
   readonly serviceAccessKey?: pulumi.Input<string>;
 };
 
-/** Keys are secret whether the program marked them or not. */
-function secret(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
-  return value === undefined ? undefined : pulumi.secret(value);
-}
-
 export class EnrollmentGroup extends pulumi.dynamic.Resource {
   declare readonly enrollmentGroupId: pulumi.Output<string>;
   declare readonly attestationType: pulumi.Output<GroupAttestationType>;
@@ -87,24 +83,7 @@ export class EnrollmentGroup extends pulumi.dynamic.Resource {
   declare readonly providerVersion: pulumi.Output<string>;
 
   constructor(name: string, args: EnrollmentGroupArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = {
-      etag: undefined,
-      createdDateTimeUtc: undefined,
-      lastUpdatedDateTimeUtc: undefined,
-      primaryCertificateInfo: undefined,
-      secondaryCertificateInfo: undefined,
-      providerVersion: undefined,
-    };
-    // As IndividualEnrollment: one flat shape from args to state, keys secret by name.
-    const given = args as { primaryKey?: pulumi.Input<string>; secondaryKey?: pulumi.Input<string> };
-    const keys = { primaryKey: secret(given.primaryKey), secondaryKey: secret(given.secondaryKey) };
-    super(
-      provider,
-      name,
-      { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
-      "dps",
-      "EnrollmentGroup",
-    );
+    const registered = enrollmentProps(args, [], opts);
+    super(provider, name, registered.props, registered.opts, "dps", "EnrollmentGroup");
   }
 }

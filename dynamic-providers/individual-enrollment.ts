@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 // object that is a module.exports under node_modules as a require() of it, not as code.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import provider = require("@dps-enrollments/enrollment-provider/index.js");
+import { enrollmentProps } from "./resource-props";
 import type {
   AllocationPolicy,
   AttestationType,
@@ -66,11 +67,6 @@ export type IndividualEnrollmentArgs = AttestationArgs & {
   readonly serviceAccessKey?: pulumi.Input<string>;
 };
 
-/** Keys are secret whether the program marked them or not. */
-function secret(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
-  return value === undefined ? undefined : pulumi.secret(value);
-}
-
 export class IndividualEnrollment extends pulumi.dynamic.Resource {
   declare readonly registrationId: pulumi.Output<string>;
   declare readonly attestationType: pulumi.Output<AttestationType>;
@@ -94,27 +90,7 @@ export class IndividualEnrollment extends pulumi.dynamic.Resource {
   declare readonly providerVersion: pulumi.Output<string>;
 
   constructor(name: string, args: IndividualEnrollmentArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = {
-      etag: undefined,
-      createdDateTimeUtc: undefined,
-      lastUpdatedDateTimeUtc: undefined,
-      primaryCertificateInfo: undefined,
-      secondaryCertificateInfo: undefined,
-      registrationState: undefined,
-      providerVersion: undefined,
-    };
-    // The args are the model: each property keeps its name from here to the state, so the engine keeps the keys
-    // secret in the state (it re-marks secret outputs by input property name).
-    // Keys given with another attestation type still travel (secret), for `check` to refuse them by name.
-    const given = args as { primaryKey?: pulumi.Input<string>; secondaryKey?: pulumi.Input<string> };
-    const keys = { primaryKey: secret(given.primaryKey), secondaryKey: secret(given.secondaryKey) };
-    super(
-      provider,
-      name,
-      { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
-      "dps",
-      "IndividualEnrollment",
-    );
+    const registered = enrollmentProps(args, ["registrationState"], opts);
+    super(provider, name, registered.props, registered.opts, "dps", "IndividualEnrollment");
   }
 }

@@ -120,8 +120,7 @@ export interface EnrollmentOutputs extends EnrollmentInputs {
 }
 
 /** The fields individual enrollments and enrollment groups share: how DPS assigns a device, and with what twin. */
-type SharedInputs = Pick<
-  EnrollmentInputs,
+type SharedField =
   | "primaryCertificate"
   | "secondaryCertificate"
   | "primaryKey"
@@ -132,7 +131,12 @@ type SharedInputs = Pick<
   | "customAllocation"
   | "reprovisionPolicy"
   | "initialTwin"
-  | "enabled"
+  | "enabled";
+
+/** What the provider records beside the shared fields, for both kinds. */
+type SharedInputs = Pick<
+  EnrollmentInputs,
+  | SharedField
   | "adopt"
   | "serviceHostName"
   | "serviceAccessKeyName"
@@ -145,20 +149,7 @@ type SharedInputs = Pick<
  * An enrollment group as a program declares it: the shared fields, a group ID, and an X.509 attestation by signing
  * certificate (a root or intermediate CA, PEM or base64 DER text) or by the name of a CA certificate the DPS holds.
  */
-export interface GroupSpec<Key = string> extends Pick<
-  EnrollmentSpec<Key>,
-  | "primaryCertificate"
-  | "secondaryCertificate"
-  | "primaryKey"
-  | "secondaryKey"
-  | "iotEdge"
-  | "allocationPolicy"
-  | "iotHubs"
-  | "customAllocation"
-  | "reprovisionPolicy"
-  | "initialTwin"
-  | "enabled"
-> {
+export interface GroupSpec<Key = string> extends Pick<EnrollmentSpec<Key>, SharedField> {
   enrollmentGroupId: string;
   attestationType: GroupAttestationType;
   /** X.509 by reference: the name of a CA certificate uploaded to (and verified on) the DPS. */

@@ -65,7 +65,7 @@ export async function groupPrimaryKey(stack: Stack, group: string): Promise<stri
   const id = group.toLowerCase();
   const type = Object.hasOwn(groups, id) ? groups[id] : undefined;
   if (type === undefined) {
-    const known = Object.keys(groups);
+    const known = Object.keys(groups).sort();
     throw new DeviceKeyError(
       `stack '${stack.name}' has no enrollment group '${group}' ` +
         `(${known.length > 0 ? `its groups: ${known.join(", ")}` : "it has none: add enrollmentGroups: to its manifest and run pulumi up"})`,

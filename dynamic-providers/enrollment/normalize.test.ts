@@ -336,9 +336,7 @@ describe("check: enrollment groups", () => {
       { property: "primaryCaReference", reason: "give signing certificates or CA references, not both" },
     ]);
     const foreign = { registrationId: "r", deviceId: "d", optionalDeviceInformation: {} };
-    expect(
-      normalizeGroup({ enrollmentGroupId: "f", attestationType: "symmetricKey", ...foreign } as GroupSpec).failures,
-    ).toEqual(
+    expect(normalizeGroup({ enrollmentGroupId: "f", attestationType: "symmetricKey", ...foreign }).failures).toEqual(
       ["registrationId", "deviceId", "optionalDeviceInformation"].map((property) => ({
         property,
         reason: "is a field of individual enrollments, not of enrollment groups",

@@ -440,7 +440,7 @@ export function normalizeGroup(
       }
     }
     for (const name of groupX509Fields) {
-      if (typeof raw[name] === "string" && (raw[name] as string).length === 0) check.fail(name, "must not be empty");
+      if (raw[name] === "") check.fail(name, "must not be empty");
     }
   } else if (type === "symmetricKey") {
     check.symmetricKeys(inputs);

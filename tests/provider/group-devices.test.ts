@@ -130,7 +130,7 @@ test("npm run device-key: clear errors for a missing flag, an unknown stack or g
     [
       1,
       "",
-      "device-key: stack 'devices' has no enrollment group 'other' (its groups: x509-devices, symmetric-devices)\n",
+      "device-key: stack 'devices' has no enrollment group 'other' (its groups: symmetric-devices, x509-devices)\n",
     ],
     [
       1,

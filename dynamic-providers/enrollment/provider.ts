@@ -11,6 +11,7 @@ import { diffEnrollment, diffGroup, type EnrollmentDiff } from "./diff";
 import { EnrollmentError } from "./errors";
 import { CreateJournal } from "./journal";
 import { normalizeEnrollment, normalizeGroup, type CheckFailure, type CheckOptions } from "./normalize";
+import { groupPropertyPolicies, propertyPolicies, type PropertyTable } from "./properties";
 import { defaultRetry, errorStatus, withRetry, type RetryOptions } from "./retry";
 import type {
   EnrollmentInputs,
@@ -69,6 +70,8 @@ interface RecordOutputs extends RecordInputs {
 export interface RecordKind<I extends RecordInputs, O extends RecordOutputs & I, D extends { etag?: string }> {
   /** `enrollment` or `enrollment group`, as messages name it. */
   noun: string;
+  /** The kind's property table: what DPS computes is not an input. */
+  table: PropertyTable;
   idOf(inputs: I): string;
   /** The create journal's key (the two kinds' IDs may be equal). */
   journalKey(id: string): string;
@@ -85,6 +88,7 @@ export interface RecordKind<I extends RecordInputs, O extends RecordOutputs & I,
 
 export const individualKind: RecordKind<EnrollmentInputs, EnrollmentOutputs, DpsEnrollment> = {
   noun: "enrollment",
+  table: propertyPolicies,
   idOf: (inputs) => inputs.registrationId,
   journalKey: (id) => id,
   toDocument,
@@ -100,6 +104,7 @@ export const individualKind: RecordKind<EnrollmentInputs, EnrollmentOutputs, Dps
 
 export const groupKind: RecordKind<GroupInputs, GroupOutputs, DpsGroup> = {
   noun: "enrollment group",
+  table: groupPropertyPolicies,
   idOf: (inputs) => inputs.enrollmentGroupId,
   // '/' is in no ID, so a group's note never meets an individual enrollment's of the same name.
   journalKey: (id) => `enrollmentGroups/${id}`,
@@ -221,17 +226,10 @@ export class RecordProvider<I extends RecordInputs, O extends RecordOutputs & I,
     const outs = this.kind.fromDocument(live, props, keys);
     // Inputs as the live state implies them. Keys are left out: diff compares them against the outputs, and
     // keys DPS generated were never inputs.
-    const computed = [
-      "etag",
-      "createdDateTimeUtc",
-      "lastUpdatedDateTimeUtc",
-      "primaryCertificateInfo",
-      "secondaryCertificateInfo",
-      "registrationState",
-      "primaryKey",
-      "secondaryKey",
-    ];
-    const inputs = Object.fromEntries(Object.entries(outs).filter(([k]) => !computed.includes(k))) as unknown as I;
+    const table = this.kind.table;
+    const implied = (name: string): boolean =>
+      table[name] !== "computed" && name !== "primaryKey" && name !== "secondaryKey";
+    const inputs = Object.fromEntries(Object.entries(outs).filter(([name]) => implied(name))) as unknown as I;
     return { id, props: outs, inputs };
   }
 

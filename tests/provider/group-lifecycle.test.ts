@@ -102,7 +102,10 @@ afterAll(async () => {
   await emulator?.dispose();
 });
 
-test("create, rotate, change attestation, restore drift, adopt, disable, delete, destroy", async () => {
+// One group's life in steps, each its own test (the CLI is slow on a busy machine); each step needs the ones before.
+let groupKey = "";
+
+test("create: signing certificate, DPS-generated keys, outputs by group ID", async () => {
   const created = await stack.up({ onOutput: capture });
   expect(created.summary.resourceChanges).toEqual({ create: 5 });
   expect((await stack.preview({ onOutput: capture })).changeSummary).toEqual({ same: 5 });
@@ -114,7 +117,7 @@ test("create, rotate, change attestation, restore drift, adopt, disable, delete,
   expect(x509.initialTwin).toEqual({ tags: {}, properties: { desired: { devicetype: "waterflow" } } });
   expect((await live("symmetric-devices")).iotHubs).toEqual([emulator.hub("emulator-hub-2").hostName]);
   // The stack's outputs: each group's attestation type, and (secret) the symmetric-key groups' primary keys.
-  const groupKey = String(
+  groupKey = String(
     (
       (await emulator.client().getEnrollmentGroupAttestationMechanism("symmetric-devices")).responseBody as {
         symmetricKey: { primaryKey: string };
@@ -129,8 +132,9 @@ test("create, rotate, change attestation, restore drift, adopt, disable, delete,
   expect(outputs.enrollmentGroupKeys.secret).toBe(true);
   expect(Object.keys(outputs.enrollmentGroupKeys.value as object).sort()).toEqual(["switching", "symmetric-devices"]);
   expect((outputs.enrollmentGroupKeys.value as Record<string, string>)["symmetric-devices"]).toBe(groupKey);
+});
 
-  // Rotation: a new primary signing certificate, the old one as secondary, is an update; a new type replaces.
+test("rotation of the signing certificate updates in place; another attestation type replaces", async () => {
   fs.writeFileSync(manifestFile, manifest({ rotated: true, switched: true }));
   expect(await previewOps()).toEqual({
     "x509-devices": ["update"],
@@ -145,8 +149,9 @@ test("create, rotate, change attestation, restore drift, adopt, disable, delete,
     "CN=Test Intermediate CA 1",
   ]);
   expect((await live("switching")).attestation.type).toBe("x509");
+});
 
-  // Drift: a twin changed behind Pulumi's back shows in refresh and the next up restores the manifest's.
+test("drift: a twin changed behind Pulumi's back shows in refresh and the next up restores the manifest's", async () => {
   const drifted = await live("x509-devices");
   await emulator.client().createOrUpdateEnrollmentGroup({
     ...drifted,
@@ -160,8 +165,9 @@ test("create, rotate, change attestation, restore drift, adopt, disable, delete,
     properties: { desired: { devicetype: "waterflow" } },
   });
   expect((await stack.preview({ onOutput: capture })).changeSummary).toEqual({ same: 5 });
+});
 
-  // Adopt: a group that already exists is refused without `adopt`, taken over and made to match with it.
+test("adopt: a group that already exists is refused without `adopt`, taken over and made to match with it", async () => {
   await emulator.client().createOrUpdateEnrollmentGroup({
     enrollmentGroupId: "existing",
     attestation: { type: "symmetricKey" },
@@ -180,8 +186,9 @@ test("create, rotate, change attestation, restore drift, adopt, disable, delete,
   expect((await stack.up({ onOutput: capture })).summary.resourceChanges).toEqual({ same: 5, create: 1 });
   expect((await live("existing")).initialTwin).toEqual({ tags: { owner: "stack" }, properties: { desired: {} } });
   expect((await stack.preview({ onOutput: capture })).changeSummary).toEqual({ same: 6 });
+});
 
-  // Disabling a group: the preview says what happens to its devices; so does deleting one, when it happens.
+test("disabling a group warns in the preview, deleting one in up; no key in plaintext; destroy empties DPS", async () => {
   fs.writeFileSync(manifestFile, manifest({ rotated: true, switched: true, adopted: "adopt", disabled: true }));
   let disabling = "";
   await stack.preview({ onOutput: (line) => void (disabling += line) });

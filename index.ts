@@ -100,6 +100,8 @@ const enrollments = new DpsEnrollments(
     // Azure hub host names derive from their names, so the manifest is checked at preview, before the hubs exist.
     linkedHubs: azure ? Object.values(azure.hubNames) : (known?.linkedHubs ?? []),
     hubNames: azure?.hubNames ?? known?.hubNames,
+    // The CA certificates this program uploads are the ones groups may reference (other platforms: unchecked).
+    caCertificateNames: settings.platform === "azure" ? settings.azure.caCertificates.map((c) => c.name) : undefined,
     service: azure?.service,
   },
   // Enrollments wait for the DPS, its linked hubs and the role assignment.
@@ -108,6 +110,15 @@ const enrollments = new DpsEnrollments(
 
 export { platform };
 export const registrationIds = enrollments.registrationIds;
+/** Group ID → attestation type, and (secret) group ID → primary key of each symmetric-key group (npm run device-key). */
+export const enrollmentGroups = pulumi
+  .all(Object.entries(enrollments.enrollmentGroups).map(([id, group]) => pulumi.all([id, group.attestationType])))
+  .apply((pairs) => Object.fromEntries(pairs));
+export const enrollmentGroupKeys = pulumi.secret(
+  pulumi
+    .all(Object.entries(enrollments.enrollmentGroups).map(([id, group]) => pulumi.all([id, group.primaryKey])))
+    .apply((pairs) => Object.fromEntries(pairs.filter(([, key]) => key !== undefined))),
+);
 // null rather than undefined where a platform cannot know a value (Pulumi warns about undefined outputs).
 export const idScope = azure?.idScope ?? known?.idScope ?? null;
 export const serviceHostName = azure?.serviceHostName ?? known?.serviceHostName ?? null;

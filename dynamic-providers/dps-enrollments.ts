@@ -1,11 +1,13 @@
 // DpsEnrollments: every entry of an enrollment manifest as an IndividualEnrollment resource, named after its
-// registration ID, with keys taken from secret stack config.
+// registration ID, and every enrollment group as an EnrollmentGroup, named after its group ID, with keys taken from
+// secret stack config.
 import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { EnrollmentGroup, type EnrollmentGroupArgs } from "./enrollment-group";
 import { IndividualEnrollment, type IndividualEnrollmentArgs } from "./individual-enrollment";
-import { loadManifest, ManifestError, type ManifestEntry, type SecretRef } from "./manifest/loader";
+import { loadEnrollmentManifest, ManifestError, type LoadedManifest, type SecretRef } from "./manifest/loader";
 
 export interface DpsEnrollmentsArgs {
   /** Path of the manifest (YAML), relative to the program's directory. */
@@ -21,6 +23,8 @@ export interface DpsEnrollmentsArgs {
   service?: { hostName: pulumi.Input<string>; accessKeyName?: pulumi.Input<string>; accessKey?: pulumi.Input<string> };
   /** Hub name → host name, so manifest `iotHubs:` entries may name hubs by name. */
   hubNames?: Record<string, string>;
+  /** Names of the CA certificates the DPS holds, so groups' CA references are checked at preview (default: unchecked). */
+  caCertificateNames?: string[];
   /**
    * Reads the secret stack config value a manifest key reference names (default: the program's config, in its
    * project's namespace unless the reference has one, `namespace:name`).
@@ -37,17 +41,21 @@ function programSecret(key: string): pulumi.Output<string> {
 
 export class DpsEnrollments extends pulumi.ComponentResource {
   readonly enrollments: Record<string, IndividualEnrollment> = {};
+  /** The manifest's enrollment groups by group ID. */
+  readonly enrollmentGroups: Record<string, EnrollmentGroup> = {};
   readonly registrationIds: pulumi.Output<string[]>;
+  readonly enrollmentGroupIds: pulumi.Output<string[]>;
 
   constructor(name: string, args: DpsEnrollmentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dps-enrollments:enrollments:DpsEnrollments", name, {}, opts);
     const secret = args.secretConfig ?? programSecret;
-    let entries: ManifestEntry[];
+    let manifest: LoadedManifest;
     try {
-      entries = loadManifest(path.resolve(args.manifest), {
+      manifest = loadEnrollmentManifest(path.resolve(args.manifest), {
         linkedHubs: args.linkedHubs,
         hubNames: args.hubNames,
         displayName: args.manifestDisplayName ?? args.manifest,
+        caCertificateNames: args.caCertificateNames,
       });
     } catch (err) {
       // The problems are the message: no stack trace, reported once (see tests/provider/manifest-errors.test.ts).
@@ -63,6 +71,10 @@ export class DpsEnrollments extends pulumi.ComponentResource {
       : {};
     const key = (ref: SecretRef | undefined): pulumi.Output<string> | undefined =>
       ref === undefined ? undefined : secret(ref.config);
+    const entries = manifest.individualEnrollments;
+    // A component's dependsOn does not reach its children: each resource waits itself (e.g. for the DPS
+    // data-plane role assignment, which no input refers to).
+    const childOptions = { parent: this, dependsOn: opts?.dependsOn };
     for (const entry of entries) {
       const enrollment = {
         ...entry.spec,
@@ -72,12 +84,29 @@ export class DpsEnrollments extends pulumi.ComponentResource {
       this.enrollments[entry.registrationId] = new IndividualEnrollment(
         entry.registrationId,
         { ...enrollment, adopt: entry.adopt, linkedHubs: args.linkedHubs, ...service },
-        // A component's dependsOn does not reach its children: each enrollment waits itself (e.g. for the DPS
-        // data-plane role assignment, which no input refers to).
-        { parent: this, dependsOn: opts?.dependsOn },
+        childOptions,
+      );
+    }
+    for (const entry of manifest.enrollmentGroups) {
+      const group = {
+        ...entry.spec,
+        primaryKey: key(entry.spec.primaryKey),
+        secondaryKey: key(entry.spec.secondaryKey),
+      } as EnrollmentGroupArgs;
+      this.enrollmentGroups[entry.enrollmentGroupId] = new EnrollmentGroup(
+        entry.enrollmentGroupId,
+        {
+          ...group,
+          adopt: entry.adopt,
+          linkedHubs: args.linkedHubs,
+          caCertificateNames: args.caCertificateNames,
+          ...service,
+        },
+        childOptions,
       );
     }
     this.registrationIds = pulumi.output(entries.map((e) => e.registrationId));
-    this.registerOutputs({ registrationIds: this.registrationIds });
+    this.enrollmentGroupIds = pulumi.output(manifest.enrollmentGroups.map((e) => e.enrollmentGroupId));
+    this.registerOutputs({ registrationIds: this.registrationIds, enrollmentGroupIds: this.enrollmentGroupIds });
   }
 }

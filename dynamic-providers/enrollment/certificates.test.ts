@@ -27,7 +27,7 @@ describe("CertificateStash", () => {
     const stored = stash.stash(x509);
     expect(stored.primaryCertificate).toBe(ref(primary));
     expect(stored.secondaryCertificate).toBe(ref(secondary));
-    expect(stash.resolve(stored)).toEqual(x509);
+    expect(stash.resolve(stored, "enrollment 'mydevice'")).toEqual(x509);
   });
 
   test("inputs without certificates, and text given to resolve, pass through unchanged", () => {
@@ -36,12 +36,12 @@ describe("CertificateStash", () => {
     delete symmetric.primaryCertificate;
     delete symmetric.secondaryCertificate;
     expect(stash.stash(symmetric)).toEqual(symmetric);
-    expect(stash.resolve(x509)).toEqual(x509);
+    expect(stash.resolve(x509, "enrollment 'mydevice'")).toEqual(x509);
   });
 
   test("a reference this process never saw in check is a clear error naming the enrollment and property", () => {
     const stored = new CertificateStash().stash(x509);
-    expect(() => new CertificateStash().resolve(stored)).toThrow(
+    expect(() => new CertificateStash().resolve(stored, "enrollment 'mydevice'")).toThrow(
       `enrollment 'mydevice': primaryCertificate: the text of certificate ${ref(primary)} is not known to this ` +
         "provider process (it is read from the program's inputs by `check`); run `pulumi up` again",
     );

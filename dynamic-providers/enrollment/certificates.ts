@@ -4,16 +4,22 @@
 // add ≈ 4 KB of base64 to every X.509 enrollment's state (inputs and outputs), and a preview shows thumbprints.
 import { EnrollmentError } from "./errors";
 import { parseCertificateText } from "./normalize";
-import type { CertificateValidity, EnrollmentInputs } from "./types";
+import type { CertificateValidity } from "./types";
 import { certificateRef } from "./wire";
 
 const slots = ["primaryCertificate", "secondaryCertificate"] as const;
+
+/** Inputs of either kind: the certificates travel in the same two properties. */
+export interface CertificateSlots {
+  primaryCertificate?: string;
+  secondaryCertificate?: string;
+}
 
 export class CertificateStash {
   private readonly texts = new Map<string, string>();
 
   /** The inputs with certificate text replaced by references; the text is remembered. */
-  stash(inputs: EnrollmentInputs): EnrollmentInputs {
+  stash<T extends CertificateSlots>(inputs: T): T {
     const out = { ...inputs };
     for (const slot of slots) {
       const text = inputs[slot];
@@ -25,8 +31,11 @@ export class CertificateStash {
     return out;
   }
 
-  /** The inputs with references replaced by the remembered text (text passes through unchanged). */
-  resolve(inputs: EnrollmentInputs): EnrollmentInputs {
+  /**
+   * The inputs with references replaced by the remembered text (text passes through unchanged); `what` names the
+   * resource in the error, e.g. `enrollment 'sensor-1'`.
+   */
+  resolve<T extends CertificateSlots>(inputs: T, what: string): T {
     const out = { ...inputs };
     for (const slot of slots) {
       const value = inputs[slot];
@@ -34,7 +43,7 @@ export class CertificateStash {
       const text = this.texts.get(value);
       if (text === undefined) {
         throw new EnrollmentError(
-          `enrollment '${inputs.registrationId}': ${slot}: the text of certificate ${value} is not known to this ` +
+          `${what}: ${slot}: the text of certificate ${value} is not known to this ` +
             "provider process (it is read from the program's inputs by `check`); run `pulumi up` again",
         );
       }
@@ -49,9 +58,7 @@ export class CertificateStash {
  * beside the references, so a policy can see expiry without the text. Undefined without certificates, or when one
  * of them is not a certificate.
  */
-export function certificateValidity(
-  certificates: Pick<EnrollmentInputs, "primaryCertificate" | "secondaryCertificate">,
-): CertificateValidity[] | undefined {
+export function certificateValidity(certificates: CertificateSlots): CertificateValidity[] | undefined {
   const validity: CertificateValidity[] = [];
   for (const slot of slots) {
     const text = certificates[slot];

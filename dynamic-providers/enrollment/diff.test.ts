@@ -1,9 +1,16 @@
 import { createHash } from "node:crypto";
 
-import { diffEnrollment } from "./diff";
-import { normalizeEnrollment } from "./normalize";
+import { diffEnrollment, diffGroup } from "./diff";
+import { normalizeEnrollment, normalizeGroup } from "./normalize";
 import { propertyPolicies } from "./properties";
-import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
+import type {
+  EnrollmentInputs,
+  EnrollmentOutputs,
+  EnrollmentSpec,
+  GroupInputs,
+  GroupOutputs,
+  GroupSpec,
+} from "./types";
 
 const base: EnrollmentSpec = {
   registrationId: "dev",
@@ -149,5 +156,67 @@ describe("diff of the provider version (the state's own record)", () => {
     const olds = outputs(base, { providerVersion: "0.1.9" });
     const news = { ...inputs({ ...base, enabled: false }), providerVersion: "0.2.0" };
     expect(diffEnrollment(olds, news)).toMatchObject({ changed: ["enabled", "providerVersion"], changesInDps: true });
+  });
+});
+
+describe("diff of enrollment groups (groupPropertyPolicies)", () => {
+  const group = (extra: Partial<GroupSpec> = {}): GroupInputs => {
+    const result = normalizeGroup({ enrollmentGroupId: "g", attestationType: "symmetricKey", ...extra });
+    if (!result.inputs) throw new Error(JSON.stringify(result.failures));
+    return result.inputs;
+  };
+  const stored = (inputs: GroupInputs): GroupOutputs => ({
+    ...inputs,
+    etag: '"e1"',
+    createdDateTimeUtc: "t0",
+    lastUpdatedDateTimeUtc: "t1",
+  });
+  const signed = (der: string): GroupInputs => ({ ...group(), attestationType: "x509", primaryCertificate: der });
+
+  test("no change when only DPS's fields and generated keys differ", () => {
+    expect(diffGroup({ ...stored(group()), primaryKey: "generated" }, group())).toEqual({
+      changes: false,
+      replaces: [],
+      changed: [],
+      changesInDps: false,
+      deleteBeforeReplace: false,
+    });
+  });
+
+  test("a new signing certificate (by thumbprint) or CA reference updates in place", () => {
+    const old = { ...stored(signed(certA)), primaryCertificate: `sha1:${thumbprint(certA)}` };
+    expect(diffGroup(old, signed(certB))).toMatchObject({ changed: ["primaryCertificate"], replaces: [] });
+    expect(diffGroup(old, signed(certA)).changes).toBe(false);
+    const referenced = { ...group(), attestationType: "x509" as const, primaryCaReference: "root-1" };
+    expect(diffGroup(stored(referenced), { ...referenced, primaryCaReference: "root-2" })).toMatchObject({
+      changed: ["primaryCaReference"],
+      replaces: [],
+    });
+  });
+
+  test("another attestation type replaces, deleting first; another group ID replaces, creating first", () => {
+    expect(diffGroup(stored(group()), signed(certA))).toEqual({
+      changes: true,
+      replaces: ["attestationType"],
+      changed: ["attestationType", "primaryCertificate"],
+      changesInDps: true,
+      deleteBeforeReplace: true,
+    });
+    expect(diffGroup(stored(group()), { ...group(), enrollmentGroupId: "g2" })).toMatchObject({
+      replaces: ["enrollmentGroupId"],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  test("disabling, the twin, hubs and policies update in place", () => {
+    const next = group({
+      enabled: false,
+      initialTwin: { properties: { desired: { devicetype: "waterflow" } } },
+      reprovisionPolicy: "never",
+    });
+    expect(diffGroup(stored(group()), next)).toMatchObject({
+      changed: ["reprovisionPolicy", "initialTwin", "enabled"],
+      replaces: [],
+    });
   });
 });

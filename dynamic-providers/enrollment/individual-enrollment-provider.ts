@@ -1,32 +1,43 @@
-// The IndividualEnrollment provider object as the dynamic-provider host calls it: `check` and `diff` are the pure
-// functions, the CRUD methods run EnrollmentProvider against the resource's DPS, all on a shared Runtime. Every
-// method that is handed stored state first refuses state a newer provider wrote (version.ts).
+// The provider objects as the dynamic-provider host calls them, one per resource type: `check` and `diff` are the
+// pure functions, the CRUD methods run the kind's RecordProvider against the resource's DPS, all on a shared Runtime.
+// Every method that is handed stored state first refuses state a newer provider wrote (version.ts).
 import type * as pulumi from "@pulumi/pulumi";
 
-import { certificateValidity } from "./certificates";
-import { diffEnrollment } from "./diff";
-import { normalizeEnrollment, normalizeServiceTarget, type CheckFailure, type ServiceTarget } from "./normalize";
-import { propertyPolicies } from "./properties";
-import { EnrollmentProvider } from "./provider";
+import { certificateValidity, type CertificateSlots } from "./certificates";
+import { diffEnrollment, type EnrollmentDiff } from "./diff";
+import {
+  normalizeEnrollment,
+  normalizeServiceTarget,
+  type CheckFailure,
+  type CheckOptions,
+  type ServiceTarget,
+} from "./normalize";
+import { propertyPolicies, type PropertyTable } from "./properties";
+import { EnrollmentProvider, type ProviderContext } from "./provider";
 import type { Runtime } from "./runtime";
 import { didYouMean } from "./suggest";
 import type { EnrollmentInputs, EnrollmentOutputs, EnrollmentSpec } from "./types";
 import { providerVersion, refuseNewerState } from "./version";
 
-/** The resource's raw inputs, as a program sends them: the model plus the provider's own settings. */
-export type RawInputs = EnrollmentSpec &
-  ServiceTarget & {
-    adopt?: boolean;
-    linkedHubs?: string[];
-  };
+/** The provider's own settings every resource type takes beside its model. */
+export type ProviderSettings = ServiceTarget & {
+  adopt?: boolean;
+  linkedHubs?: string[];
+};
 
-/** Every input a program may give: the property table's, less what DPS or the provider computes, plus linkedHubs. */
-export const rawInputNames: readonly string[] = [
-  ...(Object.keys(propertyPolicies) as (keyof EnrollmentOutputs)[]).filter(
-    (p) => propertyPolicies[p] !== "computed" && p !== "providerVersion",
-  ),
-  "linkedHubs",
-];
+/** The resource's raw inputs, as a program sends them: the model plus the provider's own settings. */
+export type RawInputs = EnrollmentSpec & ProviderSettings;
+
+/** Every input a program may give: the property table's, less what DPS or the provider computes, plus `extra`. */
+export function inputNamesOf(table: PropertyTable, extra: readonly string[]): string[] {
+  return [
+    ...Object.keys(table).filter((p) => table[p] !== "computed" && p !== "providerVersion"),
+    "linkedHubs",
+    ...extra,
+  ];
+}
+
+export const rawInputNames: readonly string[] = inputNamesOf(propertyPolicies, []);
 
 /** Pulumi's marker for a value not known during preview. */
 const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -35,43 +46,81 @@ function hasUnknown(value: unknown): boolean {
   return JSON.stringify(value ?? null).includes(unknown);
 }
 
-export interface IndividualEnrollmentProvider {
+/** A dynamic provider object of one resource type, as `pulumi.dynamic.ResourceProvider` calls it. */
+export interface ResourceProviderObject<Raw, I, O> {
   configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
-  check(olds: RawInputs, news: RawInputs): Promise<pulumi.dynamic.CheckResult<EnrollmentInputs>>;
-  diff(id: string, olds: EnrollmentOutputs, news: EnrollmentInputs): Promise<pulumi.dynamic.DiffResult>;
-  create(inputs: EnrollmentInputs): Promise<pulumi.dynamic.CreateResult<EnrollmentOutputs>>;
-  /** `inputs`: the inputs the live enrollment implies, for diffs after a refresh. */
-  read(
-    id: string,
-    props: EnrollmentOutputs,
-  ): Promise<{ id?: string; props?: EnrollmentOutputs; inputs?: EnrollmentInputs }>;
-  update(
-    id: string,
-    olds: EnrollmentOutputs,
-    news: EnrollmentInputs,
-  ): Promise<pulumi.dynamic.UpdateResult<EnrollmentOutputs>>;
-  delete(id: string, props: EnrollmentOutputs): Promise<void>;
+  check(olds: Raw, news: Raw): Promise<pulumi.dynamic.CheckResult<I>>;
+  diff(id: string, olds: O, news: I): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: I): Promise<pulumi.dynamic.CreateResult<O>>;
+  /** `inputs`: the inputs the live record implies, for diffs after a refresh. */
+  read(id: string, props: O): Promise<{ id?: string; props?: O; inputs?: I }>;
+  update(id: string, olds: O, news: I): Promise<pulumi.dynamic.UpdateResult<O>>;
+  delete(id: string, props: O): Promise<void>;
 }
 
-export function createIndividualEnrollmentProvider(runtime: Runtime): IndividualEnrollmentProvider {
-  const provider = async (target: ServiceTarget): Promise<EnrollmentProvider> =>
-    new EnrollmentProvider(await runtime.context(target));
-  const stored = (id: string, state: EnrollmentOutputs): void =>
-    refuseNewerState(`enrollment '${id}' in this stack's state`, state.providerVersion);
+export type IndividualEnrollmentProvider = ResourceProviderObject<RawInputs, EnrollmentInputs, EnrollmentOutputs>;
+
+/** The CRUD methods of a kind of record against one DPS (RecordProvider). */
+export interface RecordMethods<I, O> {
+  create(inputs: I): Promise<{ id: string; outs: O }>;
+  read(id: string, props: O): Promise<{ id?: string; props?: O; inputs?: I }>;
+  update(id: string, olds: O, news: I): Promise<{ outs: O }>;
+  delete(id: string, props: O): Promise<void>;
+}
+
+/** What makes one resource type's provider object. */
+export interface ResourceType<Raw, I, O> {
+  /** The type's name in messages: `IndividualEnrollment`. */
+  typeName: string;
+  /** The record in messages: `enrollment`. */
+  noun: string;
+  inputNames: readonly string[];
+  /** Provider settings (beyond ProviderSettings) that `check` reads as options, not as the model. */
+  settings: readonly string[];
+  normalize(spec: Omit<Raw, keyof ProviderSettings>, options: CheckOptions): { inputs?: I; failures: CheckFailure[] };
+  diff(olds: O, news: I): EnrollmentDiff;
+  provider(ctx: ProviderContext): RecordMethods<I, O>;
+  /** Heard after every diff, e.g. to warn about what a change does to devices. */
+  afterDiff?(id: string, olds: O, news: I, diff: EnrollmentDiff): void;
+  /** Heard before every delete. */
+  beforeDelete?(id: string, props: O): void;
+}
+
+export function createProviderObject<
+  Raw extends ProviderSettings,
+  I extends ServiceTarget & CertificateSlots,
+  O extends ServiceTarget,
+>(runtime: Runtime, type: ResourceType<Raw, I, O>): ResourceProviderObject<Raw, I, O> {
+  const provider = async (target: ServiceTarget) => type.provider(await runtime.context(target));
+  const stored = (id: string, state: O): void =>
+    refuseNewerState(
+      `${type.noun} '${id}' in this stack's state`,
+      (state as { providerVersion?: string }).providerVersion,
+    );
   return {
     configure: (req) => runtime.configure(req),
     check: (_olds, news) => {
-      if (hasUnknown(news)) return Promise.resolve({ inputs: { ...news, providerVersion } as EnrollmentInputs });
+      if (hasUnknown(news)) return Promise.resolve({ inputs: { ...news, providerVersion } as unknown as I });
       const failures: CheckFailure[] = [];
       for (const name of Object.keys(news)) {
-        if (name.startsWith("__") || rawInputNames.includes(name)) continue;
+        if (name.startsWith("__") || type.inputNames.includes(name)) continue;
         failures.push({
           property: name,
-          reason: `is not an input of IndividualEnrollment${didYouMean(name, rawInputNames)}`,
+          reason: `is not an input of ${type.typeName}${didYouMean(name, type.inputNames)}`,
         });
       }
-      const { adopt, linkedHubs, serviceHostName, serviceAccessKeyName, serviceAccessKey, ...spec } = news;
-      const result = normalizeEnrollment(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
+      const { adopt, linkedHubs, serviceHostName, serviceAccessKeyName, serviceAccessKey, ...rest } = news;
+      const options: Record<string, unknown> = {};
+      const spec: Record<string, unknown> = { ...rest };
+      for (const name of type.settings) {
+        options[name] = spec[name];
+        delete spec[name];
+      }
+      const result = type.normalize(spec as Omit<Raw, keyof ProviderSettings>, {
+        ...options,
+        adopt: adopt === true,
+        linkedHubs: linkedHubs ?? [],
+      });
       const service = normalizeServiceTarget({ serviceHostName, serviceAccessKeyName, serviceAccessKey });
       failures.push(...result.failures, ...service.failures);
       if (!result.inputs || failures.length > 0) {
@@ -91,7 +140,8 @@ export function createIndividualEnrollmentProvider(runtime: Runtime): Individual
     diff: (id, olds, news) =>
       new Promise((resolve) => {
         stored(id, olds);
-        const diff = diffEnrollment(olds, news);
+        const diff = type.diff(olds, news);
+        type.afterDiff?.(id, olds, news, diff);
         resolve({ changes: diff.changes, replaces: diff.replaces, deleteBeforeReplace: diff.deleteBeforeReplace });
       }),
     create: async (inputs) => (await provider(inputs)).create(inputs),
@@ -105,7 +155,22 @@ export function createIndividualEnrollmentProvider(runtime: Runtime): Individual
     },
     delete: async (id, props) => {
       stored(id, props);
+      type.beforeDelete?.(id, props);
       return (await provider(props)).delete(id, props);
     },
   };
+}
+
+export const individualEnrollmentType: ResourceType<RawInputs, EnrollmentInputs, EnrollmentOutputs> = {
+  typeName: "IndividualEnrollment",
+  noun: "enrollment",
+  inputNames: rawInputNames,
+  settings: [],
+  normalize: (spec, options) => normalizeEnrollment(spec, options),
+  diff: diffEnrollment,
+  provider: (ctx) => new EnrollmentProvider(ctx),
+};
+
+export function createIndividualEnrollmentProvider(runtime: Runtime): IndividualEnrollmentProvider {
+  return createProviderObject(runtime, individualEnrollmentType);
 }

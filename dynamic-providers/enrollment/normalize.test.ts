@@ -1,6 +1,6 @@
 import { issueCertificate } from "../../emulator/pki";
-import { normalizeEnrollment, normalizeServiceTarget } from "./normalize";
-import type { EnrollmentSpec } from "./types";
+import { normalizeEnrollment, normalizeGroup, normalizeServiceTarget, tpmGroupReason } from "./normalize";
+import type { EnrollmentSpec, GroupSpec } from "./types";
 
 const hub1 = "hub-1.azure-devices.net";
 const hub2 = "hub-2.azure-devices.net";
@@ -253,5 +253,101 @@ describe("check: the DPS an enrollment names (serviceHostName)", () => {
     ],
   ])("%s", (_, given, expected) => {
     expect(normalizeServiceTarget(given)).toEqual(expected);
+  });
+});
+
+describe("check: enrollment groups", () => {
+  const ca = issueCertificate({ commonName: "Group CA", isCA: true });
+  const groupDefaults = {
+    iotEdge: false,
+    iotHubs: [],
+    reprovisionPolicy: "reprovisionAndMigrateData",
+    enabled: true,
+    adopt: false,
+  };
+
+  test("an X.509 group by signing certificate: the CA's DER, the group ID lower-cased, every default", () => {
+    const spec: GroupSpec = {
+      enrollmentGroupId: "X509-Devices",
+      attestationType: "x509",
+      primaryCertificate: ca.certPem,
+    };
+    expect(normalizeGroup(spec)).toEqual({
+      failures: [],
+      inputs: {
+        enrollmentGroupId: "x509-devices",
+        attestationType: "x509",
+        primaryCertificate: derOf(ca.certPem),
+        ...groupDefaults,
+      },
+    });
+  });
+
+  test("an X.509 group by CA reference, checked against the DPS's certificates when they are known", () => {
+    const spec: GroupSpec = { enrollmentGroupId: "g", attestationType: "x509", primaryCaReference: "root-ca" };
+    expect(normalizeGroup(spec, { caReferences: ["root-ca"] }).inputs).toEqual({
+      enrollmentGroupId: "g",
+      attestationType: "x509",
+      primaryCaReference: "root-ca",
+      ...groupDefaults,
+    });
+    expect(normalizeGroup(spec).failures).toEqual([]);
+    expect(normalizeGroup(spec, { caReferences: [] }).failures).toEqual([
+      {
+        property: "primaryCaReference",
+        reason:
+          "'root-ca' is not a CA certificate of this stack's DPS (it holds none: add one to config caCertificates)",
+      },
+    ]);
+  });
+
+  test("a symmetric-key group: both keys or neither, as for individual enrollments", () => {
+    expect(normalizeGroup({ enrollmentGroupId: "s", attestationType: "symmetricKey" }).inputs).toEqual({
+      enrollmentGroupId: "s",
+      attestationType: "symmetricKey",
+      ...groupDefaults,
+    });
+    expect(
+      normalizeGroup({ enrollmentGroupId: "s", attestationType: "symmetricKey", primaryKey: key(1) }).failures,
+    ).toEqual([
+      {
+        property: "secondaryKey",
+        reason: "give both primaryKey and secondaryKey, or neither (DPS then generates both)",
+      },
+    ]);
+  });
+
+  test("refused: TPM, a leaf as signing certificate, both attestations of X.509, fields of individual enrollments", () => {
+    expect(normalizeGroup({ enrollmentGroupId: "t", attestationType: "tpm" as never }).failures).toEqual([
+      { property: "attestationType", reason: tpmGroupReason },
+    ]);
+    expect(
+      normalizeGroup({ enrollmentGroupId: "l", attestationType: "x509", primaryCertificate: device.certPem }).failures,
+    ).toEqual([
+      {
+        property: "primaryCertificate",
+        reason:
+          "is not a CA certificate ('mydevice' has no basic constraint CA:TRUE): a group's signing certificate is " +
+          "the root or intermediate CA that signed its devices' certificates",
+      },
+    ]);
+    const both = { primaryCertificate: ca.certPem, primaryCaReference: "root-ca" };
+    expect(normalizeGroup({ enrollmentGroupId: "b", attestationType: "x509", ...both }).failures).toEqual([
+      { property: "primaryCaReference", reason: "give signing certificates or CA references, not both" },
+    ]);
+    const foreign = { registrationId: "r", deviceId: "d", optionalDeviceInformation: {} };
+    expect(normalizeGroup({ enrollmentGroupId: "f", attestationType: "symmetricKey", ...foreign }).failures).toEqual(
+      ["registrationId", "deviceId", "optionalDeviceInformation"].map((property) => ({
+        property,
+        reason: "is a field of individual enrollments, not of enrollment groups",
+      })),
+    );
+    expect(normalizeGroup({ attestationType: "x509" } as GroupSpec).failures).toEqual([
+      { property: "enrollmentGroupId", reason: "is required" },
+      {
+        property: "primaryCertificate",
+        reason: "is required with attestationType x509 (or primaryCaReference, a CA certificate the DPS holds)",
+      },
+    ]);
   });
 });

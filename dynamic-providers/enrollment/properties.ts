@@ -1,7 +1,7 @@
 // The property table of IndividualEnrollment: which property is updated in place, forces replacement, is computed
 // by DPS, is the provider's own setting, or is recorded in the state only. `diff` is driven by this table and the
 // README prints it.
-import type { EnrollmentOutputs } from "./types";
+import type { EnrollmentOutputs, GroupOutputs } from "./types";
 
 /**
  * replace: a change replaces the enrollment; update: a change updates it in DPS; state: a change is an update of
@@ -45,7 +45,47 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
   certificateValidity: "computed",
 };
 
+/**
+ * The property table of EnrollmentGroup: the individual enrollment's for every field the two share (a group has no
+ * registration ID, device ID, TPM keys, device information or registration state of its own).
+ */
+export const groupPropertyPolicies: Record<keyof GroupOutputs, PropertyPolicy> = {
+  enrollmentGroupId: "replace",
+  attestationType: propertyPolicies.attestationType,
+  // Signing certificates and CA references: rotation updates the group in place, its devices keep registering.
+  primaryCertificate: propertyPolicies.primaryCertificate,
+  secondaryCertificate: propertyPolicies.secondaryCertificate,
+  primaryCaReference: "update",
+  secondaryCaReference: "update",
+  primaryKey: propertyPolicies.primaryKey,
+  secondaryKey: propertyPolicies.secondaryKey,
+  iotEdge: propertyPolicies.iotEdge,
+  allocationPolicy: propertyPolicies.allocationPolicy,
+  iotHubs: propertyPolicies.iotHubs,
+  customAllocation: propertyPolicies.customAllocation,
+  reprovisionPolicy: propertyPolicies.reprovisionPolicy,
+  initialTwin: propertyPolicies.initialTwin,
+  enabled: propertyPolicies.enabled,
+  adopt: propertyPolicies.adopt,
+  serviceHostName: propertyPolicies.serviceHostName,
+  serviceAccessKeyName: propertyPolicies.serviceAccessKeyName,
+  serviceAccessKey: propertyPolicies.serviceAccessKey,
+  providerVersion: propertyPolicies.providerVersion,
+  etag: propertyPolicies.etag,
+  createdDateTimeUtc: propertyPolicies.createdDateTimeUtc,
+  lastUpdatedDateTimeUtc: propertyPolicies.lastUpdatedDateTimeUtc,
+  primaryCertificateInfo: propertyPolicies.primaryCertificateInfo,
+  secondaryCertificateInfo: propertyPolicies.secondaryCertificateInfo,
+  certificateValidity: propertyPolicies.certificateValidity,
+};
+
+/** A resource type's property table. */
+export type PropertyTable = Readonly<Record<string, PropertyPolicy>>;
+
+/** Properties a table has `diff` compare, in table order. */
+export function diffedPropertiesOf(table: PropertyTable): string[] {
+  return Object.keys(table).filter((p) => table[p] === "replace" || table[p] === "update" || table[p] === "state");
+}
+
 /** Properties compared by `diff`, in table order. */
-export const diffedProperties = (Object.keys(propertyPolicies) as (keyof EnrollmentOutputs)[]).filter(
-  (p) => propertyPolicies[p] === "replace" || propertyPolicies[p] === "update" || propertyPolicies[p] === "state",
-);
+export const diffedProperties = diffedPropertiesOf(propertyPolicies) as (keyof EnrollmentOutputs)[];

@@ -6,6 +6,8 @@
 // `attestation: { x509: … }` (manifest/entries.ts) and DPS's document (wire.ts).
 
 export type AttestationType = "x509" | "tpm" | "symmetricKey";
+/** An enrollment group's attestation: DPS has no TPM groups (a TPM's endorsement key is one device's own). */
+export type GroupAttestationType = Exclude<AttestationType, "tpm">;
 export type AllocationPolicy = "hashed" | "geoLatency" | "static" | "custom";
 export type ReprovisionPolicy = "reprovisionAndMigrateData" | "reprovisionAndResetData" | "never";
 
@@ -115,4 +117,59 @@ export interface EnrollmentOutputs extends EnrollmentInputs {
   primaryCertificateInfo?: CertificateSummary;
   secondaryCertificateInfo?: CertificateSummary;
   registrationState?: RegistrationSummary;
+}
+
+/** The fields individual enrollments and enrollment groups share: how DPS assigns a device, and with what twin. */
+type SharedField =
+  | "primaryCertificate"
+  | "secondaryCertificate"
+  | "primaryKey"
+  | "secondaryKey"
+  | "iotEdge"
+  | "allocationPolicy"
+  | "iotHubs"
+  | "customAllocation"
+  | "reprovisionPolicy"
+  | "initialTwin"
+  | "enabled";
+
+/** What the provider records beside the shared fields, for both kinds. */
+type SharedInputs = Pick<
+  EnrollmentInputs,
+  | SharedField
+  | "adopt"
+  | "serviceHostName"
+  | "serviceAccessKeyName"
+  | "serviceAccessKey"
+  | "certificateValidity"
+  | "providerVersion"
+>;
+
+/**
+ * An enrollment group as a program declares it: the shared fields, a group ID, and an X.509 attestation by signing
+ * certificate (a root or intermediate CA, PEM or base64 DER text) or by the name of a CA certificate the DPS holds.
+ */
+export interface GroupSpec<Key = string> extends Pick<EnrollmentSpec<Key>, SharedField> {
+  enrollmentGroupId: string;
+  attestationType: GroupAttestationType;
+  /** X.509 by reference: the name of a CA certificate uploaded to (and verified on) the DPS. */
+  primaryCaReference?: string;
+  secondaryCaReference?: string;
+}
+
+/** `check`'s output for a group: every default filled in, certificates as `sha1:` references. */
+export interface GroupInputs extends SharedInputs {
+  enrollmentGroupId: string;
+  attestationType: GroupAttestationType;
+  primaryCaReference?: string;
+  secondaryCaReference?: string;
+}
+
+/** A group's outputs: its inputs plus what DPS computed (groups have no registration state of their own). */
+export interface GroupOutputs extends GroupInputs {
+  etag: string;
+  createdDateTimeUtc: string;
+  lastUpdatedDateTimeUtc: string;
+  primaryCertificateInfo?: CertificateSummary;
+  secondaryCertificateInfo?: CertificateSummary;
 }

@@ -8,14 +8,17 @@ import schema from "../enrollments.schema.json";
 import { normalizeEnrollment } from "../enrollment/normalize";
 import type { EnrollmentSpec } from "../enrollment/types";
 import { allocationPolicies, reprovisionPolicies } from "../enrollment/vocabulary";
-import { manifestFields } from "./entries";
-import { ManifestError, loadManifest, type LoadOptions } from "./loader";
+import { groupManifestFields, manifestFields } from "./entries";
+import { ManifestError, loadEnrollmentManifest, loadManifest, type LoadOptions } from "./loader";
 
 const hubs = ["emulator-hub-1.azure-devices.net", "emulator-hub-2.azure-devices.net"];
-const localManifest = path.join(__dirname, "..", "..", "stacks", "local", "enrollments.yaml");
+const checkoutManifest = path.join(__dirname, "..", "..", "stacks", "local", "enrollments.yaml");
+/** The local stack's manifest, copied beside certificates made here (the checkout's are made by npm start). */
+let localManifest: string;
 const name = "stacks/test/enrollments.yaml";
 let dir: string;
 let dev1Pem: string;
+let caPem: string;
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-manifest-"));
@@ -23,6 +26,16 @@ beforeAll(() => {
   dev1Pem = issueCertificate({ commonName: "dev1", clientAuth: true }).certPem;
   fs.writeFileSync(path.join(dir, "certs", "dev1.pem"), dev1Pem);
   fs.writeFileSync(path.join(dir, "certs", "notes.txt"), "not a certificate");
+  caPem = issueCertificate({ commonName: "Group CA", isCA: true }).certPem;
+  fs.writeFileSync(path.join(dir, "certs", "ca.pem"), caPem);
+  const local = path.join(dir, "local");
+  fs.mkdirSync(path.join(local, "certs"), { recursive: true });
+  localManifest = path.join(local, "enrollments.yaml");
+  fs.copyFileSync(checkoutManifest, localManifest);
+  const mydevice = issueCertificate({ commonName: "mydevice", clientAuth: true });
+  fs.writeFileSync(path.join(local, "certs", "mydevice.pem"), mydevice.certPem);
+  const intermediate = issueCertificate({ commonName: "Dev Intermediate CA", isCA: true });
+  fs.writeFileSync(path.join(local, "certs", "intermediate-ca.pem"), intermediate.certPem);
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -65,6 +78,12 @@ test("the local stack's example manifest loads, with every field, naming the emu
   expect(entries[1].spec.iotHubs).toEqual(["127.0.0.3"]);
   expect(entries[2].spec.enabled).toBe(false);
   expect(entries[3].spec.reprovisionPolicy).toBe("reprovisionAndMigrateData");
+  const { enrollmentGroups } = loadEnrollmentManifest(localManifest, { linkedHubs: Object.values(hubNames), hubNames });
+  const waterflow = { tags: {}, properties: { desired: { devicetype: "waterflow" } } };
+  expect(enrollmentGroups.map((g) => [g.label, g.spec.attestationType, g.spec.initialTwin, g.spec.enabled])).toEqual([
+    ["enrollmentGroups[0] (x509-devices)", "x509", waterflow, true],
+    ["enrollmentGroups[1] (symmetric-devices)", "symmetricKey", waterflow, true],
+  ]);
 });
 
 test("defaults merge into every entry and certificate paths are relative to the manifest", () => {
@@ -276,6 +295,52 @@ individualEnrollments:
     ],
     { hubNames, linkedHubs: Object.values(hubNames) },
   ],
+  [
+    "enrollment groups: TPM, a missing or leaf signing certificate, an unknown CA reference, misspelt and foreign fields",
+    `enrollmentGroups:
+  - enrollmentGroupId: tpm-group
+    attestation: { tpm: { endorsementKey: AAAA } }
+  - enrollmentGroupId: no-file
+    attestation: { x509: { primaryCertificate: certs/missing.pem } }
+  - enrollmentGroupId: leaf
+    attestation: { x509: { primaryCertificate: certs/dev1.pem } }
+  - enrollmentGroupId: unknown-ca
+    attestation: { x509: { primaryCaReference: other-ca } }
+  - enrollmentGroupId: both
+    attestation: { x509: { primaryCertificate: certs/ca.pem, primaryCaReference: dev-root-ca } }
+  - enrollmentGroupId: typo
+    attestation: { symmetricKey: {} }
+    intialTwin: { tags: {} }
+    deviceId: one-device
+  - attestation: { symmetricKey: {} }
+`,
+    [
+      `${name}:3:25: enrollmentGroups[0] (tpm-group): attestation.tpm: tpm is not an attestation of enrollment groups: DPS has no TPM groups (each TPM's endorsement key is its own); give each TPM device an individual enrollment`,
+      `${name}:5:48: enrollmentGroups[1] (no-file): attestation.x509.primaryCertificate: cannot read certs/missing.pem (ENOENT)`,
+      `${name}:7:48: enrollmentGroups[2] (leaf): attestation.x509.primaryCertificate: is not a CA certificate ('dev1' has no basic constraint CA:TRUE): a group's signing certificate is the root or intermediate CA that signed its devices' certificates`,
+      `${name}:9:48: enrollmentGroups[3] (unknown-ca): attestation.x509.primaryCaReference: 'other-ca' is not a CA certificate of this stack's DPS (its certificates: dev-root-ca)`,
+      `${name}:11:82: enrollmentGroups[4] (both): attestation.x509.primaryCaReference: give signing certificates or CA references, not both`,
+      `${name}:14:5: enrollmentGroups[5] (typo): intialTwin: unknown field; did you mean 'initialTwin'?`,
+      `${name}:15:5: enrollmentGroups[5] (typo): deviceId: unknown field (expected one of enrollmentGroupId, attestation, iotEdge, allocationPolicy, iotHubs, customAllocation, reprovisionPolicy, initialTwin, enabled, adopt)`,
+      `${name}:16:5: enrollmentGroups[6]: enrollmentGroupId: is required`,
+    ],
+    { caCertificateNames: ["dev-root-ca"] },
+  ],
+  [
+    "one group per group ID (case-insensitive); a group may share its ID with an individual enrollment",
+    `individualEnrollments:
+  - registrationId: shared
+    attestation: { symmetricKey: {} }
+enrollmentGroups:
+  - enrollmentGroupId: shared
+    attestation: { symmetricKey: {} }
+  - enrollmentGroupId: SHARED
+    attestation: { symmetricKey: {} }
+`,
+    [
+      `${name}:7:24: enrollmentGroups[1] (SHARED): enrollmentGroupId: 'shared' is also used by enrollmentGroups[0] (shared) (line 5)`,
+    ],
+  ],
 ];
 
 // A rest parameter: jest would take a fourth declared parameter, absent from most rows, for a `done` callback.
@@ -316,6 +381,77 @@ test("with hubNames, iotHubs may name hubs by name; host names still work", () =
 describe("the schema and the loader cannot drift apart", () => {
   test("the loader maps exactly the schema's fields (the tables are also typed by the schema's names)", () => {
     expect([...manifestFields].sort()).toEqual(Object.keys(schema.definitions.fields.properties).sort());
+    expect([...groupManifestFields].sort()).toEqual(Object.keys(schema.definitions.groupFields.properties).sort());
+  });
+
+  test("every field of a group, in each attestation kind, reaches the group model; defaults only where groups have them", () => {
+    fs.writeFileSync(path.join(dir, "certs", "ca-2.pem"), caPem);
+    const { enrollmentGroups } = loadEnrollmentManifest(
+      write(`defaults:
+  deviceId: only-for-individuals
+  reprovisionPolicy: reprovisionAndResetData
+enrollmentGroups:
+  - enrollmentGroupId: Every-Field
+    attestation: { symmetricKey: { primaryKey: { config: p }, secondaryKey: { config: s } } }
+    iotEdge: true
+    allocationPolicy: custom
+    iotHubs: [${hubs[0]}]
+    customAllocation: { webhookUrl: "https://alloc.example/api", apiVersion: "2021-10-01" }
+    initialTwin: { tags: { a: 1 }, properties: { desired: { b: 2 } } }
+    enabled: false
+    adopt: true
+  - enrollmentGroupId: signed
+    attestation: { x509: { primaryCertificate: certs/ca.pem, secondaryCertificate: certs/ca-2.pem } }
+  - enrollmentGroupId: referenced
+    attestation: { x509: { primaryCaReference: root-1, secondaryCaReference: root-2 } }
+`),
+      { linkedHubs: hubs, caCertificateNames: ["root-1", "root-2"] },
+    );
+    const reprovisionPolicy = "reprovisionAndResetData";
+    expect(enrollmentGroups.map((e) => [e.label, e.enrollmentGroupId, e.spec, e.adopt])).toEqual([
+      [
+        "enrollmentGroups[0] (Every-Field)",
+        "every-field",
+        {
+          enrollmentGroupId: "Every-Field",
+          attestationType: "symmetricKey",
+          primaryKey: { config: "p" },
+          secondaryKey: { config: "s" },
+          iotEdge: true,
+          allocationPolicy: "custom",
+          iotHubs: [hubs[0]],
+          customAllocation: { webhookUrl: "https://alloc.example/api", apiVersion: "2021-10-01" },
+          reprovisionPolicy,
+          initialTwin: { tags: { a: 1 }, properties: { desired: { b: 2 } } },
+          enabled: false,
+        },
+        true,
+      ],
+      [
+        "enrollmentGroups[1] (signed)",
+        "signed",
+        {
+          enrollmentGroupId: "signed",
+          attestationType: "x509",
+          primaryCertificate: caPem,
+          secondaryCertificate: caPem,
+          reprovisionPolicy,
+        },
+        false,
+      ],
+      [
+        "enrollmentGroups[2] (referenced)",
+        "referenced",
+        {
+          enrollmentGroupId: "referenced",
+          attestationType: "x509",
+          primaryCaReference: "root-1",
+          secondaryCaReference: "root-2",
+          reprovisionPolicy,
+        },
+        false,
+      ],
+    ]);
   });
 
   test("every field of the schema, in each attestation kind, reaches the model", () => {

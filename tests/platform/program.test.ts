@@ -28,6 +28,7 @@ afterAll(letPulumiRuntimeSettle);
 const root = path.resolve(__dirname, "..", "..");
 const project = "dps-enrollments";
 const enrollmentType = "pulumi-nodejs:dynamic/dps:IndividualEnrollment";
+const groupType = "pulumi-nodejs:dynamic/dps:EnrollmentGroup";
 
 function configString(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
@@ -162,6 +163,7 @@ describe("stack dev", () => {
         `${enrollmentType}::dev-sensor-0001`,
         `${enrollmentType}::dev-tpm-device-01`,
         `${enrollmentType}::dev-x509-device-01`,
+        `${groupType}::dev-x509-fleet`,
       ],
     ]);
     expect(run.mocks.ofType("azure-native:resources:ResourceGroup")).toEqual({
@@ -257,16 +259,32 @@ describe("stack dev", () => {
     ]);
   });
 
-  test("stack outputs: ID scope, host names and linked hubs, none of them secret", () => {
+  test("stack outputs: ID scope, host names and linked hubs; only the groups' keys secret", () => {
     expect(run.outputs).toEqual({
       platform: "azure",
       registrationIds: ["dev-x509-device-01", "dev-sensor-0001", "dev-edge-gateway-01", "dev-tpm-device-01"],
+      enrollmentGroups: { "dev-x509-fleet": "x509" },
+      enrollmentGroupKeys: {},
       idScope,
       serviceHostName: dpsHost,
       deviceHostName: "global.azure-devices-provisioning.net",
       linkedHubHostNames: hubs,
     });
-    expect(run.secretOutputs).toEqual([]);
+    expect(run.secretOutputs).toEqual(["enrollmentGroupKeys"]);
+  });
+
+  test("the group references the CA certificate this stack uploads, and reaches the stack's DPS", () => {
+    const { __provider: _provider, ...group } = run.mocks.ofType(groupType)["dev-x509-fleet"];
+    expect(group).toMatchObject({
+      enrollmentGroupId: "dev-x509-fleet",
+      attestationType: "x509",
+      primaryCaReference: "dev-root-ca",
+      caCertificateNames: ["dev-root-ca"],
+      allocationPolicy: "hashed",
+      initialTwin: { tags: { environment: "dev" }, properties: { desired: { devicetype: "waterflow" } } },
+      linkedHubs: hubs,
+      serviceHostName: dpsHost,
+    });
   });
 });
 
@@ -386,11 +404,13 @@ describe("stack prod", () => {
       platform: "azure",
       registrationIds: ["prod-x509-device-01", "prod-sensor-0001", "prod-edge-gateway-01", "prod-tpm-device-01"],
       idScope,
+      enrollmentGroups: {},
+      enrollmentGroupKeys: {},
       serviceHostName: "dpsenr-prod-dps.azure-devices-provisioning.net",
       deviceHostName: "global.azure-devices-provisioning.net",
       linkedHubHostNames: hubs,
     });
-    expect(run.secretOutputs).toEqual([]);
+    expect(run.secretOutputs).toEqual(["enrollmentGroupKeys"]);
   });
 });
 

@@ -93,6 +93,8 @@ export class AzureMocks implements pulumi.runtime.Mocks {
         };
       case "pulumi-nodejs:dynamic/dps:IndividualEnrollment":
         return { id: typeof inputs.registrationId === "string" ? inputs.registrationId : args.name, state: inputs };
+      case "pulumi-nodejs:dynamic/dps:EnrollmentGroup":
+        return { id: String(inputs.enrollmentGroupId), state: inputs };
       default:
         throw new Error(`unexpected resource type ${args.type}`);
     }

@@ -219,7 +219,7 @@ test("npm start again: the same emulator and certificates, no change, every devi
 
 // Regression: `npm run review -- --stack local` (the review workflow's first step on a fresh runner) failed because the
 // local manifest's certificates, git-ignored since they are made per checkout, did not exist before npm start.
-test("review of the local stack without development certificates makes them, as npm start does", async () => {
+test("review of the local stack without development certificates makes them, as npm start does", () => {
   for (const dir of [path.join(clone, "stacks", "local", "certs"), path.join(clone, "certs", "private")]) {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -23,12 +23,16 @@ export interface PacerOptions {
 export interface PacerStats {
   /** Slots handed out. */
   operations: number;
+  /** Answers other than 429 reported: operations that completed. */
+  completed: number;
   /** Answers of 429 reported. */
   throttled: number;
   /** Throttling episodes (each lowered the rate once). */
   episodes: number;
   /** The current rate, operations per minute. */
   perMinute: number;
+  /** Milliseconds from the first slot to the last answer. */
+  activeMs: number;
 }
 
 /** Rate multiplier on a new throttling episode. */
@@ -47,7 +51,9 @@ export class Pacer {
   private tat = Number.NEGATIVE_INFINITY;
   private blockedUntil = Number.NEGATIVE_INFINITY;
   private lastSuccess: number;
-  private readonly counts = { operations: 0, throttled: 0, episodes: 0 };
+  private firstSlot: number | undefined;
+  private lastAnswer: number | undefined;
+  private readonly counts = { operations: 0, completed: 0, throttled: 0, episodes: 0 };
 
   constructor(options: PacerOptions) {
     if (!(options.perMinute > 0) || !Number.isFinite(options.perMinute)) {
@@ -75,6 +81,7 @@ export class Pacer {
       this.tat = Math.max(this.tat, at) + this.interval;
       if (at > now) await this.sleep(at - now);
       if (this.clock() >= this.blockedUntil) {
+        this.firstSlot ??= this.clock();
         this.counts.operations++;
         return;
       }
@@ -84,6 +91,7 @@ export class Pacer {
   /** Reports an answer of 429; `retryAfterMs` from the service's Retry-After header when it sent one. */
   throttled(retryAfterMs?: number): void {
     const now = this.clock();
+    this.lastAnswer = now;
     this.counts.throttled++;
     // Answers to requests sent together arrive together: only the first 429 of an episode lowers the rate.
     if (now >= this.blockedUntil) {
@@ -99,6 +107,8 @@ export class Pacer {
   /** Reports a completed operation (anything but 429): the run is making progress. */
   succeeded(): void {
     this.lastSuccess = this.clock();
+    this.lastAnswer = this.lastSuccess;
+    this.counts.completed++;
     this.rate = Math.min(this.configuredPerMinute, this.rate + this.configuredPerMinute * increase);
   }
 
@@ -108,6 +118,10 @@ export class Pacer {
   }
 
   stats(): PacerStats {
-    return { ...this.counts, perMinute: Math.round(this.rate * 100) / 100 };
+    const activeMs =
+      this.firstSlot === undefined || this.lastAnswer === undefined
+        ? 0
+        : Math.round(Math.max(0, this.lastAnswer - this.firstSlot));
+    return { ...this.counts, perMinute: Math.round(this.rate * 100) / 100, activeMs };
   }
 }

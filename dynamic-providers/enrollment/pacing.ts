@@ -109,13 +109,18 @@ export function configuredOperationsPerMinute(get: (key: string) => string | und
     }
     return value;
   };
-  const rate = get(pacingConfigKeys.rate)?.trim();
+  // Typed config (Pulumi.yaml declares these integers) may arrive as a number.
+  const text = (key: string): string | undefined => {
+    const value: unknown = get(key);
+    return value === undefined || value === null ? undefined : String(value as string | number).trim();
+  };
+  const rate = text(pacingConfigKeys.rate);
   if (rate) {
     const value = whole(pacingConfigKeys.rate, rate, 0, maxPerMinute);
     if (value > 0) return value;
   }
   if (get("platform") === "azure") {
-    const capacity = get(pacingConfigKeys.capacity)?.trim();
+    const capacity = text(pacingConfigKeys.capacity);
     if (capacity) return operationsPerUnit * whole(pacingConfigKeys.capacity, capacity, 1, 1000);
   }
   return operationsPerUnit;

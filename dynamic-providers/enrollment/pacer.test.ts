@@ -110,14 +110,19 @@ describe("Pacer", () => {
     expect(pacer.stats().perMinute).toBe(1000);
   });
 
-  test("sinceProgress counts from the last success", () => {
+  test("stalledFor counts from the first 429 after the last completed operation", () => {
     let now = 1_000;
     const pacer = new Pacer({ perMinute: 60, clock: () => now });
-    now = 4_000;
-    expect(pacer.sinceProgress()).toBe(3_000);
+    now = 600_000;
+    // Idle time is no stall.
+    expect(pacer.stalledFor()).toBe(0);
+    pacer.throttled(1000);
+    now = 603_000;
+    pacer.throttled(1000);
+    now = 604_500;
+    expect(pacer.stalledFor()).toBe(4_500);
     pacer.succeeded();
-    now = 4_500;
-    expect(pacer.sinceProgress()).toBe(500);
+    expect(pacer.stalledFor()).toBe(0);
   });
 
   test("stats count completed operations and the time from the first slot to the last answer", async () => {

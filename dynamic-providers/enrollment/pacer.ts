@@ -50,7 +50,8 @@ export class Pacer {
   /** Theoretical arrival time: when the bucket would be empty again at the current rate. */
   private tat = Number.NEGATIVE_INFINITY;
   private blockedUntil = Number.NEGATIVE_INFINITY;
-  private lastSuccess: number;
+  /** When the DPS began answering nothing but 429 (undefined while its last answer was anything else). */
+  private throttledSince: number | undefined;
   private firstSlot: number | undefined;
   private lastAnswer: number | undefined;
   private readonly counts = { operations: 0, completed: 0, throttled: 0, episodes: 0 };
@@ -65,7 +66,6 @@ export class Pacer {
     this.minRate = Math.min(options.perMinute, Math.max(1, options.minPerMinute ?? options.perMinute / 100));
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    this.lastSuccess = this.clock();
   }
 
   private get interval(): number {
@@ -92,6 +92,7 @@ export class Pacer {
   throttled(retryAfterMs?: number): void {
     const now = this.clock();
     this.lastAnswer = now;
+    this.throttledSince ??= now;
     this.counts.throttled++;
     // Answers to requests sent together arrive together: only the first 429 of an episode lowers the rate.
     if (now >= this.blockedUntil) {
@@ -106,15 +107,18 @@ export class Pacer {
 
   /** Reports a completed operation (anything but 429): the run is making progress. */
   succeeded(): void {
-    this.lastSuccess = this.clock();
-    this.lastAnswer = this.lastSuccess;
+    this.lastAnswer = this.clock();
+    this.throttledSince = undefined;
     this.counts.completed++;
     this.rate = Math.min(this.configuredPerMinute, this.rate + this.configuredPerMinute * increase);
   }
 
-  /** Milliseconds since the last operation completed (or since the pacer was made). */
-  sinceProgress(): number {
-    return this.clock() - this.lastSuccess;
+  /**
+   * Milliseconds the DPS has answered nothing but 429: since the first 429 after the last completed operation, 0
+   * when its last answer was another. Idle time is not a stall: a 429 after a quiet spell starts from 0.
+   */
+  stalledFor(): number {
+    return this.throttledSince === undefined ? 0 : this.clock() - this.throttledSince;
   }
 
   stats(): PacerStats {

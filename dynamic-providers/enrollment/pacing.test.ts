@@ -187,19 +187,38 @@ describe("pacedSend", () => {
     });
   });
 
+  test("a 429 after a quiet spell longer than the window is waited out, not taken for a stall", async () => {
+    const time = new VirtualTime();
+    const pacer = new Pacer({ perMinute: 600, clock: time.clock, sleep: time.sleep });
+    // Ten minutes without a request (e.g. while the engine waits on other resources), then one 429.
+    time.now = 600_000;
+    let answers = 0;
+    const send = async (): Promise<string> => {
+      await time.sleep(20);
+      if (answers++ === 0) throw sdkError(429, { "retry-after": "2" });
+      return "created";
+    };
+    let result: string | undefined;
+    const call = pacedSend(send, { pacer, host, stallMs: 60_000 }).then((r) => (result = r));
+    await time.run(() => result !== undefined);
+    await call;
+    // The 429 at 600,020 ms, Retry-After 2 s, the second answer 20 ms after that.
+    expect([result, time.now]).toEqual(["created", 602_040]);
+  });
+
   test("any other answer is progress and goes back at once; a request with no answer is not progress", async () => {
     let now = 0;
     const pacer = new Pacer({ perMinute: 600, clock: () => now });
-    now = 5_000;
+    pacer.throttled(0);
+    now = 1_000;
+    const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    await expect(pacedSend(() => Promise.reject(reset), { pacer, host, stallMs: defaultStallMs })).rejects.toBe(reset);
+    expect(pacer.stalledFor()).toBe(1_000);
     await expect(
       pacedSend(() => Promise.reject(sdkError(404)), { pacer, host, stallMs: defaultStallMs }),
     ).rejects.toThrow("HTTP 404");
-    expect(pacer.sinceProgress()).toBe(0);
-    now = 6_000;
-    const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
-    await expect(pacedSend(() => Promise.reject(reset), { pacer, host, stallMs: defaultStallMs })).rejects.toBe(reset);
-    expect(pacer.sinceProgress()).toBe(1_000);
-    expect(pacer.stats()).toMatchObject({ operations: 2, completed: 1, throttled: 0 });
+    expect(pacer.stalledFor()).toBe(0);
+    expect(pacer.stats()).toMatchObject({ operations: 2, completed: 1, throttled: 1 });
   });
 });
 

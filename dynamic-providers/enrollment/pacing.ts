@@ -58,7 +58,7 @@ export async function pacedSend<T>(send: () => Promise<T>, options: PacingOption
         throw err;
       }
       pacer.throttled(retryAfterMs(err));
-      const stalled = pacer.sinceProgress();
+      const stalled = pacer.stalledFor();
       if (stalled >= options.stallMs) throw new ThrottleStallError(options.host, stalled);
     }
   }

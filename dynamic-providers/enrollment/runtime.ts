@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   log?: (message: string) => void;
   /** How long a DPS may answer only 429 before an operation fails (default `defaultStallMs`). */
   stallMs?: number;
+  /** Print the pacing figures when the process is ended (the provider process's runtime). */
+  reportPacing?: boolean;
 }
 
 /** A runtime whose relative paths (config files, the journal) are anchored at `programDir`. */
@@ -53,6 +55,7 @@ export function createRuntime(programDir: string = process.cwd(), options: Runti
   let journal: CreateJournal | undefined;
   let pacers = new PacerRegistry(configuredOperationsPerMinute(get));
   let problem: string | undefined;
+  let reporting = false;
   const certificates = new CertificateStash();
   const contexts = new Map<string, Promise<ProviderContext>>();
   return {
@@ -91,6 +94,10 @@ export function createRuntime(programDir: string = process.cwd(), options: Runti
               })
             : await resolveConnection(get, programDir);
           const pacer = registry.get(serviceHostName(clientOptions));
+          if (options.reportPacing && !reporting) {
+            reporting = true;
+            reportPacingAtEnd(() => pacers);
+          }
           const client = createServiceClient({
             ...clientOptions,
             pacing: { pacer, stallMs: options.stallMs ?? defaultStallMs },
@@ -120,15 +127,18 @@ let shared: Runtime | undefined;
  * module cache makes this module one per process). The engine starts the provider in the program's directory.
  */
 export function sharedRuntime(): Runtime {
-  if (!shared) {
-    const runtime = createRuntime(process.cwd());
-    // The engine ends a provider with SIGINT when the run is done: the pacing figures go to stderr, which the CLI
-    // shows for dynamic providers.
-    process.once("SIGINT", () => {
-      for (const line of pacingSummary(runtime.pacers().stats())) process.stderr.write(`${line}\n`);
-      process.exit(0);
-    });
-    shared = runtime;
-  }
+  shared ??= createRuntime(process.cwd(), { reportPacing: true });
   return shared;
+}
+
+/**
+ * Prints each DPS's pacing figures to stderr when the engine ends the provider (SIGINT at the end of a run), which
+ * the CLI shows for dynamic providers. Installed only once a DPS is used, so the program process, which loads this
+ * package too, keeps Node's own SIGINT behaviour.
+ */
+function reportPacingAtEnd(pacers: () => PacerRegistry): void {
+  process.once("SIGINT", () => {
+    for (const line of pacingSummary(pacers().stats())) process.stderr.write(`${line}\n`);
+    process.exit(0);
+  });
 }

@@ -284,6 +284,8 @@ describe("configuredOperationsPerMinute", () => {
     [{ platform: "azure", dpsCapacity: "3", dpsOperationsPerMinute: "" }, 3000],
     [{ platform: "azure", dpsCapacity: "3", dpsOperationsPerMinute: "500" }, 500],
     [{ dpsOperationsPerMinute: " 250 " }, 250],
+    // Typed config may arrive as a number.
+    [{ platform: "azure", dpsCapacity: 2 as unknown as string }, 2000],
   ])("%j: %d a minute", (values, expected) => {
     expect(configuredOperationsPerMinute(config(values))).toBe(expected);
   });

@@ -111,8 +111,8 @@ export function configuredOperationsPerMinute(get: (key: string) => string | und
   };
   // Typed config (Pulumi.yaml declares these integers) may arrive as a number.
   const text = (key: string): string | undefined => {
-    const value: unknown = get(key);
-    return value === undefined || value === null ? undefined : String(value as string | number).trim();
+    const value = get(key) as string | number | undefined;
+    return value === undefined ? undefined : String(value).trim();
   };
   const rate = text(pacingConfigKeys.rate);
   if (rate) {

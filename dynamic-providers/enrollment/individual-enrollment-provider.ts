@@ -100,6 +100,9 @@ export function createProviderObject<
   return {
     configure: (req) => runtime.configure(req),
     check: (_olds, news) => {
+      // A bad provider setting (e.g. dpsOperationsPerMinute) stops the preview at its first resource, once.
+      const problem = runtime.configProblem();
+      if (problem !== undefined) return Promise.reject(new Error(problem));
       if (hasUnknown(news)) return Promise.resolve({ inputs: { ...news, providerVersion } as unknown as I });
       const failures: CheckFailure[] = [];
       for (const name of Object.keys(news)) {

@@ -1,8 +1,4 @@
 // A device's symmetric key in a symmetric-key enrollment group, as the device side computes it: DPS never accepts the
-// group key itself from a device, only this key derived for its registration ID.
-import { createHmac } from "node:crypto";
-
-/** base64(HMAC-SHA256(key = base64-decoded group key, message = UTF-8 registration ID)). */
-export function deriveDeviceKey(groupKeyBase64: string, registrationId: string): string {
-  return createHmac("sha256", Buffer.from(groupKeyBase64, "base64")).update(registrationId, "utf8").digest("base64");
-}
+// group key itself from a device, only this key derived for its registration ID. One implementation, the package's
+// (npm run device-key prints the same); the emulator keeps its own in emulator/sas.ts as an independent cross-check.
+export { deriveDeviceKey } from "../../../dynamic-providers/enrollment/device-key";

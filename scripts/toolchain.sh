@@ -359,12 +359,17 @@ dps::lint_workflows() {
   else
     dps::log "workflows (actionlint v$DPS_ACTIONLINT_VERSION; shellcheck not on PATH: run: scripts are not checked)"
   fi
-  local workflows=()
-  shopt -s nullglob
-  workflows=("$root"/.github/workflows/*.yml "$root"/.github/workflows/*.yaml)
-  shopt -u nullglob
-  [ ${#workflows[@]} -gt 0 ] || return 0
-  "$actionlint" -no-color "${workflows[@]}"
+  # From inside the project, so findings name .github/workflows/<file> wherever it is checked out (actionlint
+  # otherwise prints whichever of the absolute and the cwd-relative path is shorter).
+  (
+    cd "$root" || exit 1
+    local workflows=()
+    shopt -s nullglob
+    workflows=(.github/workflows/*.yml .github/workflows/*.yaml)
+    shopt -u nullglob
+    [ ${#workflows[@]} -gt 0 ] || exit 0
+    "$actionlint" -no-color "${workflows[@]}"
+  )
 }
 
 # Environment every Pulumi invocation of this project runs with: local file state in the project, no network.

@@ -1,5 +1,7 @@
 // actionlint as `npm test` runs it (dps::lint_workflows of scripts/toolchain.sh): built once from the Go module
 // proxy into the cache, and failing with its finding on a workflow that puts untrusted event text into a script.
+// Regression: findings named the workflow by whichever path was shorter (absolute here, ../../ in a clone under
+// /tmp), so the exact-message tests failed on a fresh clone; they are now always .github/workflows/<file>.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -52,7 +54,7 @@ test("a pull request title in a run: script fails the check with actionlint's fi
 
     expect(result.status).toBe(1);
     expect(String(result.stdout)).toContain(
-      `${project.file}:8:24: "github.event.pull_request.title" is potentially untrusted. avoid using it directly ` +
+      `.github/workflows/check.yml:8:24: "github.event.pull_request.title" is potentially untrusted. avoid using it directly ` +
         "in inline scripts. instead, pass it through an environment variable. see " +
         "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-" +
         "injection-attacks for more details [expression]",
@@ -90,7 +92,7 @@ test("the same text passed through env: passes", () => {
     expect(result.status).toBe(1);
     expect(String(result.stderr)).toContain(`[toolchain] workflows (actionlint v${version}, with shellcheck)`);
     expect(String(result.stdout)).toContain(
-      `${project.file}:8:9: shellcheck reported issue in this script: SC2086:info:1:5: ` +
+      `.github/workflows/check.yml:8:9: shellcheck reported issue in this script: SC2086:info:1:5: ` +
         "Double quote to prevent globbing and word splitting [shellcheck]",
     );
   } finally {

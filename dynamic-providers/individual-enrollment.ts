@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 // object that is a module.exports under node_modules as a require() of it, not as code.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import provider = require("@dps-enrollments/enrollment-provider/index.js");
+import { shallowStacks } from "./shallow-stacks";
 import type {
   AllocationPolicy,
   AttestationType,
@@ -108,13 +109,20 @@ export class IndividualEnrollment extends pulumi.dynamic.Resource {
     // Keys given with another attestation type still travel (secret), for `check` to refuse them by name.
     const given = args as { primaryKey?: pulumi.Input<string>; secondaryKey?: pulumi.Input<string> };
     const keys = { primaryKey: secret(given.primaryKey), secondaryKey: secret(given.secondaryKey) };
-    super(
-      provider,
-      name,
-      { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
-      "dps",
-      "IndividualEnrollment",
-    );
+    // The SDK's frames beneath the constructor (callsites, stackTrace, Resource, CustomResource, dynamic.Resource)
+    // and three of ours: this constructor's super call, its caller and the caller's caller (see shallow-stacks.ts).
+    const restore = shallowStacks(8);
+    try {
+      super(
+        provider,
+        name,
+        { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
+        pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
+        "dps",
+        "IndividualEnrollment",
+      );
+    } finally {
+      restore();
+    }
   }
 }

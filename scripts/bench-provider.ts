@@ -26,10 +26,17 @@ import {
 } from "./lib/bench/figures";
 import { benchUsage, parseBenchOptions, type BenchOptions } from "./lib/bench/options";
 import { pool, timeRawSdk } from "./lib/bench/raw-sdk";
-import { benchProjects, enrollmentStack, measure, noopStack, type BenchProjects } from "./lib/bench/stacks";
+import {
+  benchProjects,
+  enrollmentStack,
+  measure,
+  noopStack,
+  type BenchProjects,
+  type Measured,
+} from "./lib/bench/stacks";
 import { throttledUp } from "./lib/bench/throttled";
 import { FlagError } from "./lib/flags";
-import { projectRoot, stackStateFile } from "./lib/pulumi-cli";
+import { projectRoot, stackStateFile, type ScratchProject } from "./lib/pulumi-cli";
 
 /**
  * The environment of a run with default settings: enrollment-only stacks skip the file backend's per-step
@@ -47,6 +54,16 @@ function machine(): string {
 
 function log(line: string): void {
   console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${line}`);
+}
+
+/** Measures one CLI run and says at once what it took (a size of 10,000 runs for a long time). */
+async function step<T>(label: string, project: ScratchProject, run: () => Promise<T>): Promise<Measured<T>> {
+  const measured = await measure(project, run);
+  const { cli, program, provider } = measured.peaks;
+  log(
+    `  ${label}: ${measured.seconds.toFixed(1)} s, peak RSS MiB CLI ${cli.toFixed(0)}, program ${program.toFixed(0)}, provider ${provider.toFixed(0)}`,
+  );
+  return measured;
 }
 
 /** Runs a preview with V8 CPU profiles of the Node processes when DPS_BENCH_CPU_PROF names a directory. */
@@ -82,23 +99,27 @@ async function measureSize(
   });
   const noop = await noopStack(projects.noop, `noop-${n}`, { count: n, env: defaultSettings });
   log(`${n}: up, default settings`);
-  const up = await measure(projects.enrollments, () => project.up({ parallel }));
-  const upFloor = await measure(projects.noop, () => noop.up({ parallel }));
+  const up = await step(`up ${n}`, projects.enrollments, () => project.up({ parallel }));
+  const upFloor = await step(`no-op up ${n}`, projects.noop, () => noop.up({ parallel }));
   const stateBytes = fs.statSync(stackStateFile(projects.enrollments, project.name)).size;
 
   log(`${n}: no-change preview`);
-  const preview = await measure(projects.enrollments, () => profiledPreview(project, parallel, `enrollments-${n}`));
-  const previewFloor = await measure(projects.noop, () => profiledPreview(noop, parallel, `noop-${n}`));
+  const preview = await step(`preview ${n}`, projects.enrollments, () =>
+    profiledPreview(project, parallel, `enrollments-${n}`),
+  );
+  const previewFloor = await step(`no-op preview ${n}`, projects.noop, () =>
+    profiledPreview(noop, parallel, `noop-${n}`),
+  );
   // Every enrollment, the component and the stack unchanged: anything else would not be a no-change preview.
   if (preview.result !== n + 2 || previewFloor.result !== n + 1) {
     throw new Error(`the previews were not no-change ones: ${preview.result} and ${previewFloor.result} unchanged`);
   }
   log(`${n}: refresh`);
-  const refresh = await measure(projects.enrollments, () => project.refresh({ parallel }));
-  const refreshFloor = await measure(projects.noop, () => noop.refresh({ parallel }));
+  const refresh = await step(`refresh ${n}`, projects.enrollments, () => project.refresh({ parallel }));
+  const refreshFloor = await step(`no-op refresh ${n}`, projects.noop, () => noop.refresh({ parallel }));
   log(`${n}: destroy`);
-  const destroy = await measure(projects.enrollments, () => project.destroy({ parallel }));
-  const destroyFloor = await measure(projects.noop, () => noop.destroy({ parallel }));
+  const destroy = await step(`destroy ${n}`, projects.enrollments, () => project.destroy({ parallel }));
+  const destroyFloor = await step(`no-op destroy ${n}`, projects.noop, () => noop.destroy({ parallel }));
   await project.workspace.removeStack(project.name);
   await noop.workspace.removeStack(noop.name);
 
@@ -122,8 +143,8 @@ async function measureSize(
       config,
     });
     const slowNoop = await noopStack(projects.noop, `noop-checkpoints-${n}`, { count: n });
-    const measured = await measure(projects.enrollments, () => slow.up({ parallel }));
-    const measuredFloor = await measure(projects.noop, () => slowNoop.up({ parallel }));
+    const measured = await step(`up with checkpoints ${n}`, projects.enrollments, () => slow.up({ parallel }));
+    const measuredFloor = await step(`no-op up with checkpoints ${n}`, projects.noop, () => slowNoop.up({ parallel }));
     Object.assign(checkpointed, {
       seconds: measured.seconds,
       floorSeconds: measuredFloor.seconds,

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 
 import { configKeys } from "../dynamic-providers/enrollment/connection";
+import { pacingConfigKeys } from "../dynamic-providers/enrollment/pacing";
 import {
   PlatformConfigError,
   platformConfigDefaults,
@@ -52,7 +53,9 @@ test("Pulumi.yaml declares every key the program and the provider read, but the 
   const project = parse(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as {
     config: Record<string, { type?: string; default?: unknown; description?: string }>;
   };
-  const read = [...Object.values(configKeys), "manifest", "linkedHubs"].filter((k) => k !== "connectionString");
+  const read = [...Object.values(configKeys), pacingConfigKeys.rate, "manifest", "linkedHubs"].filter(
+    (k) => k !== "connectionString",
+  );
   expect(Object.fromEntries(read.map((key) => [key, project.config[key]?.default]))).toStrictEqual({
     platform: "emulator",
     hostName: "",
@@ -60,6 +63,7 @@ test("Pulumi.yaml declares every key the program and the provider read, but the 
     caCertificate: "",
     emulatorDataDir: ".emulator-data",
     createJournal: "",
+    dpsOperationsPerMinute: 0,
     manifest: "",
     linkedHubs: [],
   });

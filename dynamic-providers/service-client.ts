@@ -1,7 +1,8 @@
 // Microsoft's ProvisioningServiceClient, reachable at any endpoint: the SDK always connects to port 443 of the
 // connection string's HostName and trusts only the default CAs, so an emulator on another port (or with its own CA)
 // needs a RestApiClient whose Http adds the port and CA (and the host of an endpoint override). The client's wire
-// behaviour is otherwise unchanged.
+// behaviour is otherwise unchanged. With `pacing`, every request the client makes (any operation, every query page)
+// waits for its DPS's pacer first and waits again on 429 (enrollment/pacing.ts): the one place where pacing happens.
 import * as path from "node:path";
 import * as tls from "node:tls";
 
@@ -9,6 +10,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type * as HttpBase from "azure-iot-http-base";
 import { ProvisioningServiceClient } from "azure-iot-provisioning-service";
 
+import { pacedSend, type PacingOptions } from "./enrollment/pacing";
 import { providerVersion } from "./enrollment/version";
 
 type HttpBaseModule = typeof HttpBase;
@@ -26,6 +28,9 @@ export interface ServiceClientOptions {
   /** Extra CA certificate (PEM) to trust besides the default ones. */
   ca?: string;
 }
+
+/** A client's options, and the pacer every one of its requests goes through (without it, requests are not paced). */
+export type PacedClientOptions = ServiceClientOptions & { pacing?: Omit<PacingOptions, "host"> };
 
 export const entraScope = "https://azure-devices-provisioning.net/.default";
 
@@ -64,7 +69,17 @@ function parseConnectionString(value: string): { hostName: string; keyName: stri
   return { hostName, keyName, key };
 }
 
-export function createServiceClient(options: ServiceClientOptions): ProvisioningServiceClient {
+/** The DPS service host name a client's options address (its connection string's HostName, or hostName). */
+export function serviceHostName(options: ServiceClientOptions): string {
+  if (options.connectionString) return parseConnectionString(options.connectionString).hostName;
+  if (options.hostName) return options.hostName;
+  throw new Error("a DPS client needs a connection string, or a host name and a Microsoft Entra ID credential");
+}
+
+type ApiCall = Parameters<HttpBase.RestApiClient["executeApiCall"]>;
+type ResponseCallback = HttpBase.RestApiClient.ResponseCallback;
+
+export function createServiceClient(options: PacedClientOptions): ProvisioningServiceClient {
   const { httpBase, common } = sdkModules();
 
   let config: HttpBase.RestApiClient.TransportConfig;
@@ -112,5 +127,37 @@ export function createServiceClient(options: ServiceClientOptions): Provisioning
     http.setOptions({ ca: [...tls.rootCertificates, options.ca] });
   }
   const userAgent = `dps-enrollments/${providerVersion}`;
-  return new ProvisioningServiceClient(config, new httpBase.RestApiClient(config, userAgent, http));
+  const pacing = options.pacing && { ...options.pacing, host: serviceHostName(options) };
+  // Every operation of ProvisioningServiceClient is one executeApiCall: the request is sent in its pacer's turn.
+  class PacedRestApiClient extends httpBase.RestApiClient {
+    executeApiCall(...args: ApiCall): void {
+      const [method, requestPath, headers] = args;
+      const body = args[3] as unknown;
+      let [timeout, requestOptions, done] = [args[4], args[5], args[6]];
+      // The SDK's optional arguments, sorted as the base class sorts them: the callback is the last one given.
+      if (done === undefined && typeof timeout === "function")
+        [done, timeout, requestOptions] = [timeout, undefined, undefined];
+      if (done === undefined && typeof requestOptions === "function")
+        [done, requestOptions] = [requestOptions, undefined];
+      if (!pacing || !done) {
+        super.executeApiCall(...args);
+        return;
+      }
+      const callback = done;
+      const send = (): Promise<Parameters<ResponseCallback>> =>
+        new Promise((resolve, reject) =>
+          super.executeApiCall(method, requestPath, headers, body, timeout, requestOptions, (err, result, response) =>
+            err ? reject(err) : resolve([err, result, response]),
+          ),
+        );
+      pacedSend(send, pacing).then(
+        (answer) => callback(...answer),
+        (err: Error) => callback(err),
+      );
+    }
+  }
+  const rest = pacing
+    ? new PacedRestApiClient(config, userAgent, http)
+    : new httpBase.RestApiClient(config, userAgent, http);
+  return new ProvisioningServiceClient(config, rest);
 }

@@ -36,6 +36,29 @@ export class Throttle {
   }
 }
 
+/** What `GET /_emulator/stats` answers: requests by operation and HTTP status, 429s by the throttle included. */
+export interface EmulatorStats {
+  /** Operation (e.g. `IndividualEnrollment_CreateOrUpdate`) → status (e.g. "200", "429") → requests. */
+  operations: Record<string, Record<string, number>>;
+  /** Answers of 429 by the throttle, over all operations. */
+  throttled: number;
+}
+
+/** Counts every answered request of the service and device APIs (the emulator's own endpoints left out). */
+export class RequestCounters {
+  private readonly counts: EmulatorStats = { operations: {}, throttled: 0 };
+
+  record(entry: Pick<RequestLogEntry, "operation" | "status" | "errorCode">): void {
+    const byStatus = (this.counts.operations[entry.operation] ??= {});
+    byStatus[String(entry.status)] = (byStatus[String(entry.status)] ?? 0) + 1;
+    if (entry.errorCode === 429001) this.counts.throttled++;
+  }
+
+  snapshot(): EmulatorStats {
+    return structuredClone(this.counts);
+  }
+}
+
 /** Picks a fault for a request with probability `rate`. */
 export class FaultInjector {
   constructor(

@@ -27,7 +27,7 @@ import {
   type EmulatorIdentity,
 } from "./identity";
 import { listenAll, type Listening } from "./listeners";
-import { beginRequest, endRequest, FaultInjector, RequestLog, Throttle } from "./middleware";
+import { beginRequest, endRequest, FaultInjector, RequestCounters, RequestLog, Throttle } from "./middleware";
 import { apiVersions, matchRoute, serviceRoutes, type Route } from "./router";
 import { SqliteStore } from "./store/sqlite-store";
 import { loadTls } from "./tls";
@@ -91,6 +91,7 @@ function hostNameOf(hostHeader: string | undefined): string {
 export class Pipeline {
   private readonly throttle: Throttle;
   private readonly faults: FaultInjector;
+  private readonly counters = new RequestCounters();
 
   constructor(
     private readonly services: Services,
@@ -111,6 +112,14 @@ export class Pipeline {
         entry.api = "emulator";
         entry.operation = "Health";
         sendJson(res, 200, { status: "ok" });
+        entry.status = 200;
+        return;
+      }
+      if (url.pathname === "/_emulator/stats") {
+        // Counters for tests and benchmarks (e.g. how many requests the throttle answered 429); no secret in them.
+        entry.api = "emulator";
+        entry.operation = "Stats";
+        sendJson(res, 200, this.counters.snapshot());
         entry.status = 200;
         return;
       }
@@ -192,6 +201,7 @@ export class Pipeline {
       entry.status = error.status;
       entry.errorCode = error.errorCode;
     } finally {
+      if (entry.api !== "emulator") this.counters.record(entry);
       endRequest(this.log, start);
     }
   }

@@ -20,6 +20,7 @@ import { renderChart } from "./lib/bench/chart";
 import {
   renderMarkdown,
   renderText,
+  throttledFigures,
   type BenchReport,
   type OperationFigures,
   type SizeFigures,
@@ -244,12 +245,8 @@ async function main(): Promise<void> {
   }
   if (options.throttled > 0) {
     log(`throttled: up creating ${options.throttled} against --throttle ${options.throttle}`);
-    report.throttled = await throttledUp({
-      enrollments: options.throttled,
-      quotaPerMinute: options.throttle,
-      parallel: options.parallel,
-      env: defaultSettings,
-    });
+    const throttled = { enrollments: options.throttled, throttle: options.throttle, parallel: options.parallel };
+    report.throttled = throttledFigures(await throttledUp({ ...throttled, env: defaultSettings }), throttled);
   } else {
     report.throttled = { skipped: "--throttled 0" };
   }

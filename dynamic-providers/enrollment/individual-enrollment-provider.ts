@@ -61,6 +61,9 @@ export function createIndividualEnrollmentProvider(runtime: Runtime): Individual
   return {
     configure: (req) => runtime.configure(req),
     check: (_olds, news) => {
+      // A bad provider setting (e.g. dpsOperationsPerMinute) stops the preview at its first resource, once.
+      const problem = runtime.configProblem();
+      if (problem !== undefined) return Promise.reject(new Error(problem));
       if (hasUnknown(news)) return Promise.resolve({ inputs: { ...news, providerVersion } as EnrollmentInputs });
       const failures: CheckFailure[] = [];
       for (const name of Object.keys(news)) {

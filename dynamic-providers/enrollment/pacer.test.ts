@@ -1,80 +1,7 @@
-// The pacer under a virtual clock against the emulator's own throttle (the token bucket that answers 429 with
-// Retry-After): workers acquire a slot, "send" an operation and report the answer, as the provider's retry loop does.
-import { DpsError } from "../../emulator/errors";
-import { Throttle } from "../../emulator/middleware";
+// The pacer under a virtual clock: slots, bursts, blocks on 429 and the rate's recovery (pacing.test.ts runs it
+// against the emulator's own throttle through the provider's request loop).
+import { VirtualTime } from "../../tests/support/virtual-time";
 import { Pacer } from "./pacer";
-
-/** Discrete-event time: sleeps resolve in time order, and the clock jumps from one to the next. */
-class VirtualTime {
-  now = 0;
-  private seq = 0;
-  private timers: { at: number; seq: number; resolve: () => void }[] = [];
-
-  readonly clock = (): number => this.now;
-  readonly sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => this.timers.push({ at: this.now + Math.max(0, ms), seq: this.seq++, resolve }));
-
-  /** Runs until `done()`; every promise chain runs to its next sleep before time moves. */
-  async run(done: () => boolean): Promise<void> {
-    for (;;) {
-      await new Promise((r) => setImmediate(r));
-      if (done()) return;
-      if (this.timers.length === 0) throw new Error("nothing is waiting: the simulation is stuck");
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.timers.shift()!;
-      this.now = Math.max(this.now, next.at);
-      next.resolve();
-    }
-  }
-}
-
-interface Run {
-  completed: number;
-  throttled: number;
-  seconds: number;
-  perMinute: number;
-  pacer: Pacer;
-}
-
-/** `operations` operations through `workers` parallel callers; the server allows `quota` a minute. */
-async function simulate(options: {
-  configured: number;
-  quota: number;
-  operations: number;
-  workers: number;
-  latencyMs?: number;
-}): Promise<Run> {
-  const time = new VirtualTime();
-  const server = new Throttle(options.quota, time.clock);
-  const pacer = new Pacer({ perMinute: options.configured, clock: time.clock, sleep: time.sleep });
-  let next = 0;
-  let completed = 0;
-  let throttled = 0;
-  const worker = async (): Promise<void> => {
-    while (next < options.operations) {
-      next++;
-      for (;;) {
-        await pacer.acquire();
-        await time.sleep(options.latencyMs ?? 20);
-        try {
-          server.take();
-          pacer.succeeded();
-          completed++;
-          break;
-        } catch (err) {
-          const retryAfter = Number((err as DpsError).headers["Retry-After"]);
-          throttled++;
-          pacer.throttled(retryAfter * 1000);
-        }
-      }
-    }
-  };
-  const workers = Array.from({ length: options.workers }, worker);
-  await time.run(() => completed === options.operations);
-  await Promise.all(workers);
-  const seconds = time.now / 1000;
-  return { completed, throttled, seconds, perMinute: (completed / seconds) * 60, pacer };
-}
 
 describe("Pacer", () => {
   test("a burst of one second's worth, then one slot per interval, in call order", async () => {
@@ -103,7 +30,14 @@ describe("Pacer", () => {
       [11, 200],
       [12, 300],
     ]);
-    expect(pacer.stats()).toEqual({ operations: 13, throttled: 0, episodes: 0, perMinute: 600 });
+    expect(pacer.stats()).toEqual({
+      operations: 13,
+      completed: 0,
+      throttled: 0,
+      episodes: 0,
+      perMinute: 600,
+      activeMs: 0,
+    });
   });
 
   test("a 429 blocks every caller until Retry-After, lowers the rate once per episode and drops the burst", async () => {
@@ -123,7 +57,14 @@ describe("Pacer", () => {
     await Promise.all(all);
     // 600 × 0.7 = 420 a minute: one slot every 142.857 ms after the 2 s block, no burst.
     expect(granted.map((t) => Math.round(t))).toEqual([2000, 2143, 2286]);
-    expect(pacer.stats()).toEqual({ operations: 13, throttled: 3, episodes: 1, perMinute: 420 });
+    expect(pacer.stats()).toEqual({
+      operations: 13,
+      completed: 0,
+      throttled: 3,
+      episodes: 1,
+      perMinute: 420,
+      activeMs: 0,
+    });
   });
 
   test("a caller already waiting for its slot when a 429 arrives waits for the block's end", async () => {
@@ -158,42 +99,56 @@ describe("Pacer", () => {
       now += 10_000;
       fast.throttled(1000);
     }
-    expect(fast.stats()).toEqual({ operations: 0, throttled: 20, episodes: 20, perMinute: 100 });
+    expect(fast.stats()).toEqual({
+      operations: 0,
+      completed: 0,
+      throttled: 20,
+      episodes: 20,
+      perMinute: 100,
+      activeMs: 0,
+    });
     expect(pacer.stats().perMinute).toBe(1000);
   });
 
-  test("sinceProgress counts from the last success", () => {
+  test("stalledFor counts from the first 429 after the last completed operation", () => {
     let now = 1_000;
     const pacer = new Pacer({ perMinute: 60, clock: () => now });
-    now = 4_000;
-    expect(pacer.sinceProgress()).toBe(3_000);
+    now = 600_000;
+    // Idle time is no stall.
+    expect(pacer.stalledFor()).toBe(0);
+    pacer.throttled(1000);
+    now = 603_000;
+    pacer.throttled(1000);
+    now = 604_500;
+    expect(pacer.stalledFor()).toBe(4_500);
     pacer.succeeded();
-    now = 4_500;
-    expect(pacer.sinceProgress()).toBe(500);
+    expect(pacer.stalledFor()).toBe(0);
+  });
+
+  test("stats count completed operations and the time from the first slot to the last answer", async () => {
+    const time = new VirtualTime();
+    const pacer = new Pacer({ perMinute: 60, burst: 1, clock: time.clock, sleep: time.sleep });
+    time.now = 500;
+    await pacer.acquire();
+    time.now = 700;
+    pacer.succeeded();
+    const second = pacer.acquire();
+    await time.run(() => time.now === 1500);
+    await second;
+    time.now = 1800;
+    pacer.throttled(2000);
+    // The success cannot raise the rate above the configured 60; the 429 lowers it to 60 × 0.7.
+    expect(pacer.stats()).toEqual({
+      operations: 2,
+      completed: 1,
+      throttled: 1,
+      episodes: 1,
+      perMinute: 42,
+      activeMs: 1300,
+    });
   });
 
   test.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])("refuses %p operations per minute", (perMinute) => {
     expect(() => new Pacer({ perMinute })).toThrow(`operations per minute must be a positive number, not ${perMinute}`);
-  });
-
-  test("configured at the quota: 5,000 operations by 16 callers use the quota with no 429", async () => {
-    const run = await simulate({ configured: 1000, quota: 1000, operations: 5000, workers: 16 });
-    expect(run.completed).toBe(5000);
-    expect(run.throttled).toBe(0);
-    // The server's bucket starts full (a minute's worth) but the pacer never leans on it: a burst of 16, then one
-    // every 60 ms: the 5,000th goes at (5,000 − 16) × 60 ms and completes 20 ms later.
-    expect(run.seconds).toBe(299.06);
-  });
-
-  test("configured above the quota: everything completes, the pacer settles near the quota", async () => {
-    const run = await simulate({ configured: 1000, quota: 300, operations: 3000, workers: 16 });
-    expect(run.completed).toBe(3000);
-    // The first minute rides the server's full bucket (300 + 300 a minute); after that the pacer settles.
-    const afterBurst = ((run.completed - 300) / run.seconds) * 60;
-    expect(afterBurst).toBeGreaterThan(0.95 * 300);
-    expect(afterBurst).toBeLessThanOrEqual(300);
-    // Deterministic under virtual time: one 429 every ten seconds or so, each answered by waiting, none failing.
-    expect(run.throttled).toBe(53);
-    expect(Math.round(run.seconds)).toBe(541);
   });
 });

@@ -23,12 +23,16 @@ export interface PacerOptions {
 export interface PacerStats {
   /** Slots handed out. */
   operations: number;
+  /** Answers other than 429 reported: operations that completed. */
+  completed: number;
   /** Answers of 429 reported. */
   throttled: number;
   /** Throttling episodes (each lowered the rate once). */
   episodes: number;
   /** The current rate, operations per minute. */
   perMinute: number;
+  /** Milliseconds from the first slot to the last answer. */
+  activeMs: number;
 }
 
 /** Rate multiplier on a new throttling episode. */
@@ -46,8 +50,11 @@ export class Pacer {
   /** Theoretical arrival time: when the bucket would be empty again at the current rate. */
   private tat = Number.NEGATIVE_INFINITY;
   private blockedUntil = Number.NEGATIVE_INFINITY;
-  private lastSuccess: number;
-  private readonly counts = { operations: 0, throttled: 0, episodes: 0 };
+  /** When the DPS began answering nothing but 429 (undefined while its last answer was anything else). */
+  private throttledSince: number | undefined;
+  private firstSlot: number | undefined;
+  private lastAnswer: number | undefined;
+  private readonly counts = { operations: 0, completed: 0, throttled: 0, episodes: 0 };
 
   constructor(options: PacerOptions) {
     if (!(options.perMinute > 0) || !Number.isFinite(options.perMinute)) {
@@ -59,7 +66,6 @@ export class Pacer {
     this.minRate = Math.min(options.perMinute, Math.max(1, options.minPerMinute ?? options.perMinute / 100));
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    this.lastSuccess = this.clock();
   }
 
   private get interval(): number {
@@ -75,6 +81,7 @@ export class Pacer {
       this.tat = Math.max(this.tat, at) + this.interval;
       if (at > now) await this.sleep(at - now);
       if (this.clock() >= this.blockedUntil) {
+        this.firstSlot ??= this.clock();
         this.counts.operations++;
         return;
       }
@@ -84,6 +91,8 @@ export class Pacer {
   /** Reports an answer of 429; `retryAfterMs` from the service's Retry-After header when it sent one. */
   throttled(retryAfterMs?: number): void {
     const now = this.clock();
+    this.lastAnswer = now;
+    this.throttledSince ??= now;
     this.counts.throttled++;
     // Answers to requests sent together arrive together: only the first 429 of an episode lowers the rate.
     if (now >= this.blockedUntil) {
@@ -98,16 +107,25 @@ export class Pacer {
 
   /** Reports a completed operation (anything but 429): the run is making progress. */
   succeeded(): void {
-    this.lastSuccess = this.clock();
+    this.lastAnswer = this.clock();
+    this.throttledSince = undefined;
+    this.counts.completed++;
     this.rate = Math.min(this.configuredPerMinute, this.rate + this.configuredPerMinute * increase);
   }
 
-  /** Milliseconds since the last operation completed (or since the pacer was made). */
-  sinceProgress(): number {
-    return this.clock() - this.lastSuccess;
+  /**
+   * Milliseconds the DPS has answered nothing but 429: since the first 429 after the last completed operation, 0
+   * when its last answer was another. Idle time is not a stall: a 429 after a quiet spell starts from 0.
+   */
+  stalledFor(): number {
+    return this.throttledSince === undefined ? 0 : this.clock() - this.throttledSince;
   }
 
   stats(): PacerStats {
-    return { ...this.counts, perMinute: Math.round(this.rate * 100) / 100 };
+    const activeMs =
+      this.firstSlot === undefined || this.lastAnswer === undefined
+        ? 0
+        : Math.round(Math.max(0, this.lastAnswer - this.firstSlot));
+    return { ...this.counts, perMinute: Math.round(this.rate * 100) / 100, activeMs };
   }
 }

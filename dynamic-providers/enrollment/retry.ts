@@ -1,5 +1,6 @@
-// Retries for DPS calls: 429 waits for Retry-After; 5xx and connection resets back off exponentially with full
-// jitter; a bounded number of attempts. Callers make every operation safe to repeat.
+// Retries for DPS calls: 5xx and connection resets back off exponentially with full jitter, a bounded number of
+// attempts. Callers make every operation safe to repeat. 429 is not retried here: every request already waited for
+// it in its DPS's pacer (pacing.ts), which gives up only when that DPS stalls.
 
 export interface RetryOptions {
   attempts: number;
@@ -16,7 +17,8 @@ export function errorStatus(err: unknown): number | undefined {
   return (err as { response?: { statusCode?: number } } | undefined)?.response?.statusCode;
 }
 
-function retryAfterMs(err: unknown): number | undefined {
+/** The Retry-After header of an SDK error's response, in milliseconds. */
+export function retryAfterMs(err: unknown): number | undefined {
   const headers = (err as { response?: { headers?: Record<string, unknown> } }).response?.headers;
   const value = Number(headers?.["retry-after"]);
   return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
@@ -28,9 +30,6 @@ const transientCodes = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIP
 export function retryDelay(err: unknown, attempt: number, options: RetryOptions): number | undefined {
   const status = errorStatus(err);
   const random = options.random ?? Math.random;
-  if (status === 429) {
-    return retryAfterMs(err) ?? Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt);
-  }
   const code = (err as { code?: string } | undefined)?.code;
   const transient =
     (status !== undefined && status >= 500) ||

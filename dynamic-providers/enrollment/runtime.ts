@@ -1,14 +1,16 @@
 // What every resource type of this package shares in one provider process: the stack configuration (handed over by
-// `configure`, read in the package's fixed namespace), one DPS client per DPS and credentials, the retry policy,
-// the certificate stash between `check` and `create`/`update`, and the create journal. A resource type's provider
+// `configure`, read in the package's fixed namespace), one DPS client per DPS and credentials, one pacer per DPS
+// (pacing.ts: every request of every client to that DPS waits for it), the retry policy, the certificate stash
+// between `check` and `create`/`update`, and the create journal. A resource type's provider
 // (individual-enrollment-provider.ts; an enrollment group's next to it) takes its context from here.
 import * as path from "node:path";
 
-import { createServiceClient } from "../service-client";
+import { createServiceClient, serviceHostName } from "../service-client";
 import { CertificateStash } from "./certificates";
 import { configKeys, resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
 import { CreateJournal } from "./journal";
 import type { ServiceTarget } from "./normalize";
+import { configuredOperationsPerMinute, defaultStallMs, PacerRegistry, pacingSummary } from "./pacing";
 import type { ProviderContext } from "./provider";
 import { defaultRetry, type RetryOptions } from "./retry";
 
@@ -32,25 +34,47 @@ export interface Runtime {
   context(target: ServiceTarget): Promise<ProviderContext>;
   /** Certificate text behind the `sha1:` references `check` puts in the inputs. */
   readonly certificates: CertificateStash;
+  /** What is wrong with the provider's configuration (e.g. `dpsOperationsPerMinute`), for `check` to report. */
+  configProblem(): string | undefined;
+  /** The pacers of the DPSs this process has talked to. */
+  pacers(): PacerRegistry;
 }
 
 export interface RuntimeOptions {
   retry?: RetryOptions;
   log?: (message: string) => void;
+  /** How long a DPS may answer only 429 before an operation fails (default `defaultStallMs`). */
+  stallMs?: number;
+  /** Print the pacing figures when the process is ended (the provider process's runtime). */
+  reportPacing?: boolean;
 }
 
 /** A runtime whose relative paths (config files, the journal) are anchored at `programDir`. */
 export function createRuntime(programDir: string = process.cwd(), options: RuntimeOptions = {}): Runtime {
   let get: ConfigGetter = () => undefined;
   let journal: CreateJournal | undefined;
+  let pacers = new PacerRegistry(configuredOperationsPerMinute(get));
+  let problem: string | undefined;
+  let reporting = false;
   const certificates = new CertificateStash();
   const contexts = new Map<string, Promise<ProviderContext>>();
   return {
     certificates,
+    configProblem: () => problem,
+    pacers: () => pacers,
     configure: (req) => {
       get = (key) => req.config.get(`${configNamespace}:${key}`);
       journal = undefined;
       contexts.clear();
+      // Never a throw: the dynamic-provider host would not call configure again. check reports the problem.
+      try {
+        const perMinute = configuredOperationsPerMinute(get);
+        problem = undefined;
+        // Each resource type's provider object configures the runtime; the DPSs keep their pacers.
+        if (pacers.perMinute !== perMinute) pacers = new PacerRegistry(perMinute);
+      } catch (err) {
+        problem = (err as Error).message;
+      }
       return Promise.resolve();
     },
     context: (target) => {
@@ -60,6 +84,8 @@ export function createRuntime(programDir: string = process.cwd(), options: Runti
       let context = contexts.get(key);
       if (!context) {
         context = (async (): Promise<ProviderContext> => {
+          if (problem !== undefined) throw new Error(problem);
+          const registry = pacers;
           const clientOptions = target.serviceHostName
             ? await resolveServiceTarget(get, programDir, {
                 hostName: target.serviceHostName,
@@ -67,7 +93,15 @@ export function createRuntime(programDir: string = process.cwd(), options: Runti
                 accessKey: target.serviceAccessKey,
               })
             : await resolveConnection(get, programDir);
-          const client = createServiceClient(clientOptions);
+          const pacer = registry.get(serviceHostName(clientOptions));
+          if (options.reportPacing && !reporting) {
+            reporting = true;
+            reportPacingAtEnd(() => pacers);
+          }
+          const client = createServiceClient({
+            ...clientOptions,
+            pacing: { pacer, stallMs: options.stallMs ?? defaultStallMs },
+          });
           journal ??= new CreateJournal(path.resolve(programDir, get(configKeys.createJournal) || defaultJournalFile));
           return {
             client: () => client,
@@ -93,6 +127,18 @@ let shared: Runtime | undefined;
  * module cache makes this module one per process). The engine starts the provider in the program's directory.
  */
 export function sharedRuntime(): Runtime {
-  shared ??= createRuntime(process.cwd());
+  shared ??= createRuntime(process.cwd(), { reportPacing: true });
   return shared;
+}
+
+/**
+ * Prints each DPS's pacing figures to stderr when the engine ends the provider (SIGINT at the end of a run), which
+ * the CLI shows for dynamic providers. Installed only once a DPS is used, so the program process, which loads this
+ * package too, keeps Node's own SIGINT behaviour.
+ */
+function reportPacingAtEnd(pacers: () => PacerRegistry): void {
+  process.once("SIGINT", () => {
+    for (const line of pacingSummary(pacers().stats())) process.stderr.write(`${line}\n`);
+    process.exit(0);
+  });
 }

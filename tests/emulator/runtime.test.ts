@@ -198,6 +198,14 @@ test("throttling answers 429 with Retry-After once the per-minute budget is spen
     const raw = await get(emulator.port, emulator.caPem, "/enrollments/t-4?api-version=2021-10-01");
     expect(raw.status).toBe(429);
     expect(raw.headers["retry-after"]).toBe("20");
+    expect(raw.headers["x-ms-error-code"]).toBe("429001");
+    // The emulator's counters (not part of DPS's API): every answer by operation and status.
+    const stats = await get(emulator.port, emulator.caPem, "/_emulator/stats");
+    expect(stats.status).toBe(200);
+    expect(JSON.parse(stats.body)).toEqual({
+      operations: { IndividualEnrollment_Get: { "404": 3, "429": 2 } },
+      throttled: 2,
+    });
   } finally {
     await emulator.dispose();
   }

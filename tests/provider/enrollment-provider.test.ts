@@ -1,9 +1,12 @@
 // The IndividualEnrollment provider's methods against the emulator over HTTPS, with Microsoft's service client.
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
+import { Pacer } from "../../dynamic-providers/enrollment/pacer";
 import { EnrollmentProvider } from "../../dynamic-providers/enrollment/provider";
+import { createServiceClient } from "../../dynamic-providers/service-client";
 import type { EnrollmentInputs, EnrollmentSpec } from "../../dynamic-providers/enrollment/types";
 import { issueCertificate } from "../../emulator/pki";
+import { emulatorStats } from "../../scripts/lib/emulator-stats";
 import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
 
 const hub1 = "127.0.0.2";
@@ -158,28 +161,31 @@ describe("retries", () => {
     }
   });
 
-  test("429 waits for Retry-After", async () => {
-    const throttled = await startTestEmulator({ throttlePerMinute: 60 });
+  test("429 is waited out in the DPS's pacer, for every request of an operation", async () => {
+    // One operation every 2 s; the bucket is spent before the provider starts, so its requests meet 429.
+    const throttled = await startTestEmulator({ throttlePerMinute: 30 });
     try {
-      const waits: number[] = [];
-      const p = new EnrollmentProvider({
-        client: () => throttled.client(),
-        retry: {
-          attempts: 3,
-          baseDelayMs: 1,
-          maxDelayMs: 5,
-          sleep: (ms) => (waits.push(ms), new Promise((r) => setTimeout(r, 0))),
-        },
+      while ((await rejection(throttled.client().getIndividualEnrollment("burn"))).status !== 429);
+      const pacer = new Pacer({ perMinute: 6000 });
+      const client = createServiceClient({
+        connectionString: throttled.connection.connectionString,
+        port: throttled.port,
+        ca: throttled.caPem,
+        pacing: { pacer, stallMs: 60_000 },
       });
-      for (let i = 0; i < 60; i++) {
-        await rejection(throttled.client().getIndividualEnrollment("burn"));
-      }
-      await expect(
-        p.read("anything", inputs({ registrationId: "anything", attestationType: "symmetricKey" }) as never),
-      ).rejects.toThrow(
-        "reading enrollment 'anything' failed: throttled: more than 60 operations per minute (DPS error 429001)",
-      );
-      expect(waits).toEqual([1000, 1000]);
+      const p = new EnrollmentProvider({ client: () => client, retry: fastRetry });
+      const desired = inputs({ registrationId: "paced", attestationType: "symmetricKey" });
+      const created = await p.create(desired);
+      // read: a GET and the keys' POST, each in its turn.
+      expect((await p.read("paced", created.outs)).props).toEqual(created.outs);
+      const stats = await emulatorStats(throttled.connection);
+      const answered = (operation: string, status: string): number => stats.operations[operation]?.[status] ?? 0;
+      expect(answered("IndividualEnrollment_CreateOrUpdate", "200")).toBe(1);
+      expect(answered("IndividualEnrollment_GetAttestationMechanism", "200")).toBe(1);
+      expect(pacer.stats()).toMatchObject({ operations: 3 + pacer.stats().throttled, completed: 3 });
+      // Every 429 the emulator sent but the burn's last one reached the pacer.
+      expect(pacer.stats().throttled).toBe(stats.throttled - 1);
+      expect(pacer.stats().throttled).toBeGreaterThan(0);
     } finally {
       await throttled.dispose();
     }

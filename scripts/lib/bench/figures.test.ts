@@ -4,6 +4,7 @@ import {
   renderMarkdown,
   renderText,
   seconds,
+  throttledFigures,
   type BenchReport,
   type ThrottledFigures,
 } from "./figures";
@@ -42,11 +43,12 @@ const report: BenchReport = {
   throttled: {
     enrollments: 5000,
     quotaPerMinute: 1000,
+    result: "succeeded",
     seconds: 320,
     operations: 5000,
     throttled: 12,
-    failures: 0,
-    created: 5000,
+    inDps: 5000,
+    inState: 5000,
   },
 };
 
@@ -78,7 +80,7 @@ test("renderText: each operation beside the floor and the SDK, a skipped one say
     "  refresh                               9.6 s   no-op    4.0 s ( 2.4×)   SDK   6.7 s ( 1.4×)   peak RSS MiB: CLI 205, program —, provider 380",
     "  state: 3021 bytes per enrollment",
     "",
-    "throttled run: emulator --throttle 1000, up creating 5000: 320.0 s, 5000 operations = 938/min = 93.8 % of the quota; 5000 created, 0 failed, 12 answers of 429",
+    "throttled run: emulator --throttle 1000, the default pacing, up creating 5000: succeeded in 320.0 s, 5000 operations = 938/min = 93.8 % of the quota; 5000 in DPS, 5000 in the state, 0 not created, 12 answers of 429",
     "",
   ]);
 });
@@ -98,7 +100,7 @@ test("renderMarkdown: a table per size with the SDK's calls named, the throttled
     "",
     "State: 3021 bytes per enrollment.",
     "",
-    "Throttled run: emulator --throttle 1000, up creating 5000: 320.0 s, 5000 operations = 938/min = 93.8 % of the quota; 5000 created, 0 failed, 12 answers of 429.",
+    "Throttled run: emulator --throttle 1000, the default pacing, up creating 5000: succeeded in 320.0 s, 5000 operations = 938/min = 93.8 % of the quota; 5000 in DPS, 5000 in the state, 0 not created, 12 answers of 429.",
     "",
   ]);
 });
@@ -109,4 +111,26 @@ test("a skipped throttled run says why", () => {
       .split("\n")
       .slice(-2),
   ).toEqual(["throttled run: skipped: --throttled 0", ""]);
+});
+
+test("throttledFigures: the pacing lane's run as this report shows it (operations the emulator performed, its 429s)", () => {
+  const run = {
+    result: "failed",
+    seconds: 300.5,
+    completed: 4990,
+    inDps: 4990,
+    inState: 4980,
+    emulator: { operations: {}, throttled: 7 },
+  };
+  expect(throttledFigures(run, { enrollments: 5000, throttle: 1000, operationsPerMinute: 900 })).toEqual({
+    enrollments: 5000,
+    quotaPerMinute: 1000,
+    configuredPerMinute: 900,
+    result: "failed",
+    seconds: 300.5,
+    operations: 4990,
+    throttled: 7,
+    inDps: 4990,
+    inState: 4980,
+  });
 });

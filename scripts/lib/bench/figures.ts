@@ -2,6 +2,7 @@
 // no-op floor (the same engine and toolchain, resources that do nothing) and the raw SDK (the same DPS calls with
 // Microsoft's client at the same concurrency), with ratios; as console lines and as the Markdown the README quotes.
 // Pure: the benchmark fills a BenchReport, these functions only render it.
+import type { ThrottledUpFigures } from "./throttled";
 
 /** Peak resident memory, MiB, of the CLI, the program (language host's Node process) and the provider process. */
 export interface Peaks {
@@ -35,16 +36,36 @@ export interface ThrottledFigures {
   enrollments: number;
   /** The emulator's --throttle: operations per minute. */
   quotaPerMinute: number;
-  /** The stack's dpsOperationsPerMinute, when set. */
+  /** The stack's dpsOperationsPerMinute, when set (else the provider's default). */
   configuredPerMinute?: number;
+  /** The engine's verdict: succeeded or failed. */
+  result: string;
   seconds: number;
-  /** DPS operations the emulator answered (throttled ones excluded) during the run. */
+  /** DPS operations the emulator performed (answers other than 429) during the run. */
   operations: number;
   /** Answers of 429 the emulator sent. */
   throttled: number;
-  /** Resources the run failed to create. */
-  failures: number;
-  created: number;
+  /** Enrollments in DPS and in the stack's state after the run. */
+  inDps: number;
+  inState: number;
+}
+
+/** The figures of the pacing lane's throttled `up` (scripts/lib/bench/throttled.ts), as this report shows them. */
+export function throttledFigures(
+  run: Pick<ThrottledUpFigures, "result" | "seconds" | "completed" | "inDps" | "inState" | "emulator">,
+  options: { enrollments: number; throttle: number; operationsPerMinute?: number },
+): ThrottledFigures {
+  return {
+    enrollments: options.enrollments,
+    quotaPerMinute: options.throttle,
+    configuredPerMinute: options.operationsPerMinute,
+    result: run.result,
+    seconds: run.seconds,
+    operations: run.completed,
+    throttled: run.emulator.throttled,
+    inDps: run.inDps,
+    inState: run.inState,
+  };
 }
 
 export interface BenchReport {
@@ -85,12 +106,13 @@ function throttledLine(run: BenchReport["throttled"]): string | undefined {
   if (run === undefined) return undefined;
   if ("skipped" in run) return `throttled run: skipped: ${run.skipped}`;
   const achieved = run.operations / (run.seconds / 60);
-  const configured = run.configuredPerMinute === undefined ? "" : `, dpsOperationsPerMinute ${run.configuredPerMinute}`;
+  const configured =
+    run.configuredPerMinute === undefined ? "the default pacing" : `dpsOperationsPerMinute ${run.configuredPerMinute}`;
   return (
-    `throttled run: emulator --throttle ${run.quotaPerMinute}${configured}, up creating ${run.enrollments}: ` +
-    `${seconds(run.seconds)}, ${run.operations} operations = ${achieved.toFixed(0)}/min = ` +
-    `${(quotaShare(run) * 100).toFixed(1)} % of the quota; ${run.created} created, ${run.failures} failed, ` +
-    `${run.throttled} answers of 429`
+    `throttled run: emulator --throttle ${run.quotaPerMinute}, ${configured}, up creating ${run.enrollments}: ` +
+    `${run.result} in ${seconds(run.seconds)}, ${run.operations} operations = ${achieved.toFixed(0)}/min = ` +
+    `${(quotaShare(run) * 100).toFixed(1)} % of the quota; ${run.inDps} in DPS, ${run.inState} in the state, ` +
+    `${run.enrollments - run.inState} not created, ${run.throttled} answers of 429`
   );
 }
 

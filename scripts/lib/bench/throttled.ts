@@ -1,75 +1,146 @@
-// The throttled scenario of goal 1: an emulator enforcing the DPS operations quota (`--throttle Q`, its own process,
-// 429 with Retry-After beyond it) and `up` creating N enrollments with default settings. What counts comes from the
-// emulator's request log, not from the client: operations answered, 429s sent; and from the state: what was created.
+// A throttled `pulumi up`: the emulator as its own process with `--throttle N` (DPS's operations quota, answered
+// with 429 and Retry-After), a manifest of M symmetric-key enrollments, `up --parallel P` through the pinned CLI on a
+// scratch backend. Returns what the run achieved against the quota, from the emulator's own counters
+// (`/_emulator/stats`) and the provider's pacing line. Used by tests/provider/throttled-up.test.ts at small scale
+// and by the provider benchmark (e.g. `--throttle 1000`, 5,000 enrollments). The emulator is killed at the end
+// instead of destroying what was created.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { emulatorClientOptions } from "../../../dynamic-providers/enrollment/connection";
+import { Pacer } from "../../../dynamic-providers/enrollment/pacer";
+import { createServiceClient } from "../../../dynamic-providers/service-client";
+import type { EmulatorStats } from "../../../emulator/middleware";
+import type { ConnectionInfo } from "../../../emulator/server";
 import { spawnEmulator } from "../../../tests/support/emulator-process";
-import type { ThrottledFigures } from "./figures";
-import { serviceTraffic } from "./request-log";
-import { benchProjects, enrollmentStack } from "./stacks";
+import { emulatorStats } from "../emulator-stats";
+import { projectRoot, scratchProject, scratchStack, stackStateFile } from "../pulumi-cli";
 
-export interface ThrottledOptions {
+export interface ThrottledUpOptions {
   enrollments: number;
-  /** The emulator's quota, operations per minute. */
-  quotaPerMinute: number;
+  /** The emulator's `--throttle`: operations a minute before 429. */
+  throttle: number;
   parallel: number;
-  /** Stack config dpsOperationsPerMinute; undefined leaves the provider's default. */
-  configuredPerMinute?: number;
-  /** Environment of the CLI runs (the default settings' PULUMI_SKIP_CHECKPOINTS, …). */
+  /** Stack config `dpsOperationsPerMinute`; omitted: the provider's default (1,000 for the emulator). */
+  operationsPerMinute?: number;
+  /** Extra environment of the CLI (e.g. PULUMI_SKIP_CHECKPOINTS). */
   env?: Record<string, string>;
+  /** Hears the CLI's output as it comes. */
+  onOutput?: (text: string) => void;
 }
 
-const enrollmentType = "pulumi-nodejs:dynamic/dps:IndividualEnrollment";
+export interface ThrottledUpFigures {
+  /** `succeeded` or `failed`: the engine's verdict. */
+  result: string;
+  /** Wall time of the `up`, seconds. */
+  seconds: number;
+  /** Resources the `up` created, by the engine's summary (enrollments, the component and the stack). */
+  created: number;
+  /** Enrollments in DPS and in the stack's state after the run. */
+  inDps: number;
+  inState: number;
+  /** The emulator's counters after the run. */
+  emulator: EmulatorStats;
+  /** Answers other than 429, over all operations: the operations DPS performed. */
+  completed: number;
+  /** Operations a minute DPS performed over the `up`, and that divided by the throttle. */
+  achievedPerMinute: number;
+  quotaUsed: number;
+  /** The provider's pacing lines (one per DPS) and the CLI's error lines, as printed. */
+  pacing: string[];
+  errors: string[];
+  /** Everything the CLI printed. */
+  output: string;
+}
 
-export async function throttledUp(options: ThrottledOptions): Promise<ThrottledFigures> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-throttled-"));
-  const requestLog = path.join(dataDir, "requests.log");
+/** Registration IDs of every individual enrollment in the emulator, read by a client paced to its throttle. */
+async function enrollmentsInDps(connection: ConnectionInfo, throttle: number): Promise<string[]> {
+  const client = createServiceClient({
+    ...emulatorClientOptions(connection),
+    pacing: { pacer: new Pacer({ perMinute: throttle }), stallMs: 120_000 },
+  });
+  const query = client.createIndividualEnrollmentQuery({ query: "*" }, 1000);
+  const ids: string[] = [];
+  do {
+    const page = (await query.next(query.continuationToken)) as unknown as {
+      responseBody: { registrationId: string }[];
+    };
+    ids.push(...page.responseBody.map((e) => e.registrationId));
+  } while (query.hasMoreResults);
+  return ids;
+}
+
+export async function throttledUp(options: ThrottledUpOptions): Promise<ThrottledUpFigures> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-throttled-"));
+  const project = scratchProject(projectRoot, "dps-throttled-up-");
   const emulator = await spawnEmulator(
-    ["--port", "0", "--mqtt-port", "-1", "--throttle", String(options.quotaPerMinute), "--request-log", requestLog],
+    ["--port", "0", "--mqtt-port", "-1", "--request-log", "none", "--throttle", String(options.throttle)],
     dataDir,
   );
-  const projects = benchProjects();
   try {
-    const stack = await enrollmentStack(projects.enrollments, "throttled", {
-      count: options.enrollments,
-      prefix: "throttled-",
-      dataDir,
-      env: options.env,
-      config:
-        options.configuredPerMinute === undefined
-          ? {}
-          : { dpsOperationsPerMinute: { value: String(options.configuredPerMinute) } },
+    const name = "throttled";
+    const manifest = path.join(project.workDir, "stacks", name, "enrollments.yaml");
+    fs.mkdirSync(path.dirname(manifest), { recursive: true });
+    const entries = Array.from(
+      { length: options.enrollments },
+      (_, i) => `  - registrationId: throttled-${String(i).padStart(5, "0")}\n    attestation: { symmetricKey: {} }`,
+    );
+    fs.writeFileSync(manifest, `individualEnrollments:\n${entries.join("\n")}\n`);
+    const stack = await scratchStack(project, name, options.env ?? {});
+    await stack.workspace.setAllConfig(stack.name, {
+      platform: { value: "emulator" },
+      emulatorDataDir: { value: dataDir },
+      ...(options.operationsPerMinute === undefined
+        ? {}
+        : { dpsOperationsPerMinute: { value: String(options.operationsPerMinute) } }),
     });
-    // Only the run's own requests count: the log starts empty here.
-    fs.writeFileSync(requestLog, "");
-    const started = performance.now();
-    let failure = "";
-    await stack.up({ parallel: options.parallel }).catch((err: unknown) => {
-      failure = err instanceof Error ? err.message : String(err);
-    });
-    const seconds = (performance.now() - started) / 1000;
-    const state = (await stack.exportStack()).deployment as { resources?: { type: string }[] };
-    const created = (state.resources ?? []).filter((r) => r.type === enrollmentType).length;
-    const traffic = serviceTraffic(fs.readFileSync(requestLog, "utf8"));
-    if (failure && created === options.enrollments) {
-      throw new Error(`the throttled up failed although every enrollment was created: ${failure.slice(-2000)}`);
-    }
-    await stack.workspace.removeStack(stack.name, { force: true });
+
+    let output = "";
+    const started = Date.now();
+    const result = await stack
+      .up({
+        parallel: options.parallel,
+        onOutput: (text) => {
+          output += text;
+          options.onOutput?.(text);
+        },
+      })
+      .then(
+        (up) => ({ result: up.summary.result, created: up.summary.resourceChanges?.create ?? 0 }),
+        () => ({ result: "failed", created: 0 }),
+      );
+    const seconds = (Date.now() - started) / 1000;
+
+    const { connection } = emulator;
+    const stats = await emulatorStats(connection);
+    const enrollmentType = "pulumi-nodejs:dynamic/dps:IndividualEnrollment";
+    const state = JSON.parse(fs.readFileSync(stackStateFile(project, name), "utf8")) as {
+      checkpoint: { latest?: { resources?: { type: string }[] } };
+    };
+    const inState = (state.checkpoint.latest?.resources ?? []).filter((r) => r.type === enrollmentType).length;
+    const completed = Object.values(stats.operations)
+      .flatMap((byStatus) => Object.entries(byStatus))
+      .filter(([status]) => status !== "429")
+      .reduce((sum, [, n]) => sum + n, 0);
+    const achievedPerMinute = (completed / seconds) * 60;
+    const lines = output.split("\n").map((l) => l.trim());
     return {
-      enrollments: options.enrollments,
-      quotaPerMinute: options.quotaPerMinute,
-      configuredPerMinute: options.configuredPerMinute,
+      ...result,
       seconds,
-      operations: traffic.operations,
-      throttled: traffic.throttled,
-      failures: options.enrollments - created,
-      created,
+      inDps: new Set(await enrollmentsInDps(connection, options.throttle)).size,
+      inState,
+      emulator: stats,
+      completed,
+      achievedPerMinute,
+      quotaUsed: achievedPerMinute / options.throttle,
+      pacing: lines.filter((l) => l.startsWith("dps-enrollments pacing:")),
+      errors: lines.filter((l) => /\berror\b/i.test(l)),
+      output,
     };
   } finally {
-    projects.cleanup();
-    await emulator.stop();
+    await emulator.kill();
+    project.cleanup();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -66,6 +66,20 @@ export type IndividualEnrollmentArgs = AttestationArgs & {
   readonly serviceAccessKey?: pulumi.Input<string>;
 };
 
+/**
+ * The stack running the program, `<organization>/<project>/<stack>`: the owner the provider records in DPS
+ * (a dynamic provider is not told its stack). The file backend's organization is `organization`.
+ */
+function ownerStack(): string {
+  let organization: string;
+  try {
+    organization = pulumi.getOrganization();
+  } catch {
+    organization = "organization"; // mocks without one
+  }
+  return `${organization}/${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
 /** Keys are secret whether the program marked them or not. */
 function secret(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
   return value === undefined ? undefined : pulumi.secret(value);
@@ -111,7 +125,7 @@ export class IndividualEnrollment extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
+      { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey), ownerStack: ownerStack() },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
       "dps",
       "IndividualEnrollment",

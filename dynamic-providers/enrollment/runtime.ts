@@ -1,13 +1,10 @@
 // What every resource type of this package shares in one provider process: the stack configuration (handed over by
 // `configure`, read in the package's fixed namespace), one DPS client per DPS and credentials, the retry policy,
-// the certificate stash between `check` and `create`/`update`, and the create journal. A resource type's provider
+// the certificate stash between `check` and `create`/`update`. A resource type's provider
 // (individual-enrollment-provider.ts; an enrollment group's next to it) takes its context from here.
-import * as path from "node:path";
-
 import { createServiceClient } from "../service-client";
 import { CertificateStash } from "./certificates";
-import { configKeys, resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
-import { CreateJournal } from "./journal";
+import { resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
 import type { ServiceTarget } from "./normalize";
 import type { ProviderContext } from "./provider";
 import { defaultRetry, type RetryOptions } from "./retry";
@@ -17,9 +14,6 @@ import { defaultRetry, type RetryOptions } from "./retry";
  * consuming project is called: this project is named so, so its stack files need no change.
  */
 export const configNamespace = "dps-enrollments";
-
-/** Where the create journal goes unless config `createJournal` says otherwise (relative to the program). */
-export const defaultJournalFile = path.join(".dps-enrollments", "create-journal.jsonl");
 
 /** The config a dynamic provider's `configure` receives (keys with a namespace are read as they are). */
 export interface ProviderConfig {
@@ -39,17 +33,15 @@ export interface RuntimeOptions {
   log?: (message: string) => void;
 }
 
-/** A runtime whose relative paths (config files, the journal) are anchored at `programDir`. */
+/** A runtime whose relative paths (config files) are anchored at `programDir`. */
 export function createRuntime(programDir: string = process.cwd(), options: RuntimeOptions = {}): Runtime {
   let get: ConfigGetter = () => undefined;
-  let journal: CreateJournal | undefined;
   const certificates = new CertificateStash();
   const contexts = new Map<string, Promise<ProviderContext>>();
   return {
     certificates,
     configure: (req) => {
       get = (key) => req.config.get(`${configNamespace}:${key}`);
-      journal = undefined;
       contexts.clear();
       return Promise.resolve();
     },
@@ -68,10 +60,8 @@ export function createRuntime(programDir: string = process.cwd(), options: Runti
               })
             : await resolveConnection(get, programDir);
           const client = createServiceClient(clientOptions);
-          journal ??= new CreateJournal(path.resolve(programDir, get(configKeys.createJournal) || defaultJournalFile));
           return {
             client: () => client,
-            journal,
             certificates,
             retry: options.retry ?? defaultRetry,
             log: options.log,

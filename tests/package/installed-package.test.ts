@@ -165,7 +165,8 @@ test("npm pack, npm install into a new program, then preview, up, a no-change pr
   };
   expect(keys.symmetricKey.primaryKey).toBe(gatewayKey);
   // Ownership is recorded in DPS, naming this program's own project and stack; nothing is written beside the program.
-  const info = gateway.optionalDeviceInformation as unknown as Record<string, { stack: string; hash: string }>;
+  const info = (gateway as unknown as { optionalDeviceInformation: Record<string, { stack: string; hash: string }> })
+    .optionalDeviceInformation;
   expect(info["dps-enrollments"].stack).toBe("organization/my-iot-fleet/dev");
   expect(info["dps-enrollments"].hash).toMatch(/^[0-9a-f]{64}$/);
   expect(fs.existsSync(path.join(program, ".dps-enrollments"))).toBe(false);

@@ -19,6 +19,10 @@ import {
 import { startTestEmulator, type TestEmulator } from "../support/emulator";
 import { awaitNoSurvivors, findProcess, killTree } from "../support/process-tree";
 
+// With checkpoints, the killed `up`, the recovering one and the destroy each rewrite the state around every step
+// (quadratic): minutes on a shared 2-core machine.
+jest.setTimeout(15 * 60_000);
+
 const count = 300;
 let emulator: TestEmulator;
 let project: ScratchProject;

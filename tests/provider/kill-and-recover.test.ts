@@ -134,6 +134,34 @@ async function expectNothingRunning(): Promise<void> {
   }
 }
 
+/**
+ * Runs `command` (`run` started it) until `progress` reaches a seeded random point, SIGKILLs the CLI's whole tree,
+ * and checks it died mid-way leaving nothing running. Returns the killed CLI's pid.
+ */
+async function killMidway(
+  clone: ScratchProject,
+  command: "up" | "destroy",
+  run: Promise<unknown>,
+  progress: () => Promise<number>,
+): Promise<number> {
+  const point = killPoint();
+  const killed = await killedWhen(clone, command, run, async () => (await progress()) >= point);
+  expect(killed.outcome).toBe("killed");
+  const done = await progress();
+  console.log(`kill-and-recover: ${command} killed at ${point} of ${count} (${done} done in DPS)`);
+  expect(done).toBeGreaterThanOrEqual(point);
+  expect(done).toBeLessThan(count);
+  await expectNothingRunning();
+  return killed.pid;
+}
+
+const untouched = ["stray-by-other", "stray-unmarked", "taken-by-other"];
+
+/** The foreign enrollments the stack never takes, exactly as they were (etag and every field). */
+async function expectForeignUntouched(): Promise<void> {
+  for (const id of untouched) expect(await get(id)).toEqual(foreign[id]);
+}
+
 async function stateIds(stack: Stack): Promise<string[]> {
   const deployment = (await stack.exportStack()).deployment as {
     resources?: { type: string; outputs?: { registrationId?: string; optionalDeviceInformation?: unknown } }[];
@@ -197,21 +225,9 @@ test("an up killed in clone A converges from clone B: cancel, up; nothing lost, 
   // Default settings for this stack are linear: checkpoints skipped (a killed run saves nothing at all).
   expect(checkpointEnv(stackPlatform(cloneA.workDir, stackName), {})).toEqual({ PULUMI_SKIP_CHECKPOINTS: "true" });
 
-  const point = killPoint();
   const fleetCount = async (): Promise<number> =>
     (await allInDps()).filter((e) => e.registrationId.startsWith("fleet-")).length;
-  const killed = await killedWhen(
-    cloneA,
-    "up",
-    stackA.up({ onOutput: capture }),
-    async () => (await fleetCount()) >= point,
-  );
-  expect(killed.outcome).toBe("killed");
-  const partial = await fleetCount();
-  console.log(`kill-and-recover: up killed after ${point} creates (${partial} in DPS)`);
-  expect(partial).toBeGreaterThanOrEqual(point);
-  expect(partial).toBeLessThan(count);
-  await expectNothingRunning();
+  const pid = await killMidway(cloneA, "up", stackA.up({ onOutput: capture }), fleetCount);
 
   // Clone B, another machine: the killed CLI's lock stops it until `pulumi cancel`.
   const stackB = await openStack(cloneB);
@@ -223,7 +239,7 @@ test("an up killed in clone A converges from clone B: cancel, up; nothing lost, 
     "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock " +
       "file with `pulumi cancel`.",
   );
-  expect(locked).toContain(`(pid ${killed.pid})`);
+  expect(locked).toContain(`(pid ${pid})`);
   await stackB.cancel();
 
   // The two IDs someone else holds are refused, each with its reason; nothing of theirs changes.
@@ -238,7 +254,8 @@ test("an up killed in clone A converges from clone B: cancel, up; nothing lost, 
     `enrollment 'taken-by-other' already exists in DPS and belongs to stack '${other}' (its ownership marker says ` +
       `so); this stack does not manage it. ${adoptAdvice}`,
   );
-  for (const id of Object.keys(foreign)) expect(await get(id)).toEqual(foreign[id]);
+  await expectForeignUntouched();
+  expect(await get("taken-unmarked")).toEqual(foreign["taken-unmarked"]);
 
   // The manifest adopts the unmarked one and drops the other stack's: up converges.
   writeManifest(cloneB, manifest({ batch: 1, adoptUnmarked: true, withOtherStacks: false }));
@@ -249,7 +266,7 @@ test("an up killed in clone A converges from clone B: cancel, up; nothing lost, 
   expect(live.map((e) => e.registrationId)).toEqual(
     [...fleetIds, "stray-by-other", "stray-unmarked", "taken-by-other", "taken-unmarked"].sort(),
   );
-  for (const id of ["stray-by-other", "stray-unmarked", "taken-by-other"]) expect(await get(id)).toEqual(foreign[id]);
+  await expectForeignUntouched();
   const ours = live.filter((e) => e.registrationId.startsWith("fleet-") || e.registrationId === "taken-unmarked");
   expect(ours.map((e) => (e.optionalDeviceInformation?.["dps-enrollments"] as { stack: string }).stack)).toEqual(
     ours.map(() => owner),
@@ -270,19 +287,9 @@ test("an up killed mid-update in clone B converges from clone A", async () => {
   const text = manifest({ batch: 2, adoptUnmarked: true, withOtherStacks: false });
   writeManifest(cloneB, text);
   const stackB = await openStack(cloneB);
-  const point = killPoint();
   const updated = async (): Promise<number> =>
     (await allInDps()).filter((e) => e.optionalDeviceInformation?.batch === 2).length;
-  const killed = await killedWhen(
-    cloneB,
-    "up",
-    stackB.up({ onOutput: capture }),
-    async () => (await updated()) >= point,
-  );
-  expect(killed.outcome).toBe("killed");
-  console.log(`kill-and-recover: update killed after ${point} updates (${await updated()} in DPS)`);
-  expect(await updated()).toBeLessThan(count);
-  await expectNothingRunning();
+  await killMidway(cloneB, "up", stackB.up({ onOutput: capture }), updated);
 
   // Clone A pulls the same commit, releases the lock and runs up: the killed run's own updates moved the etags
   // (412), and their markers show they were this stack's writes.
@@ -292,37 +299,23 @@ test("an up killed mid-update in clone B converges from clone A", async () => {
   const up = await stackA.up({ onOutput: capture });
   expect(up.summary.result).toBe("succeeded");
   expect(await updated()).toBe(count);
-  for (const id of ["stray-by-other", "stray-unmarked", "taken-by-other"]) expect(await get(id)).toEqual(foreign[id]);
+  await expectForeignUntouched();
   expect(await stateIds(stackA)).toEqual([...fleetIds, "taken-unmarked"].sort());
   expect((await stackA.preview()).changeSummary).toEqual({ same: count + 3 });
 });
 
 test("a destroy killed in clone A completes from clone B, leaving exactly the foreign enrollments", async () => {
   const stackA = await openStack(cloneA);
-  const point = killPoint();
   const gone = async (): Promise<number> =>
     count - (await allInDps()).filter((e) => e.registrationId.startsWith("fleet-")).length;
-  const killed = await killedWhen(
-    cloneA,
-    "destroy",
-    stackA.destroy({ onOutput: capture }),
-    async () => (await gone()) >= point,
-  );
-  expect(killed.outcome).toBe("killed");
-  console.log(`kill-and-recover: destroy killed after ${point} deletes (${await gone()} gone)`);
-  expect(await gone()).toBeLessThan(count);
-  await expectNothingRunning();
+  await killMidway(cloneA, "destroy", stackA.destroy({ onOutput: capture }), gone);
 
   const stackB = await openStack(cloneB);
   await stackB.cancel();
   const destroy = await stackB.destroy({ onOutput: capture });
   expect(destroy.summary.result).toBe("succeeded");
-  expect((await allInDps()).map((e) => e.registrationId)).toEqual([
-    "stray-by-other",
-    "stray-unmarked",
-    "taken-by-other",
-  ]);
-  for (const id of ["stray-by-other", "stray-unmarked", "taken-by-other"]) expect(await get(id)).toEqual(foreign[id]);
+  expect((await allInDps()).map((e) => e.registrationId)).toEqual(untouched);
+  await expectForeignUntouched();
   expect(await stateIds(stackB)).toEqual([]);
   await stackB.workspace.removeStack(stackName);
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,4 +29,28 @@ test("a stack's platform comes from its stack file, emulator when it says none",
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** What scripts/run.sh's `pulumi` command exports, from its own functions, for a command line and environment. */
+function runShDefault(args: string[], env: Record<string, string> = {}): string {
+  const functions = ["dps::target_stack", "dps::stack_platform", "dps::checkpoint_default"]
+    .map((name) => `/^${name}()/,/^}/p`)
+    .join(";");
+  const script =
+    `source <(sed -n '${functions}' scripts/run.sh); DPS_ROOT="$PWD"; ` +
+    `dps::checkpoint_default "$@"; printf '%s' "\${PULUMI_SKIP_CHECKPOINTS-unset}"`;
+  const { PULUMI_SKIP_CHECKPOINTS: _inherited, ...inherited } = process.env;
+  return execFileSync("bash", ["-c", script, "run.sh", ...args], {
+    cwd: projectRoot,
+    env: { ...inherited, ...env },
+    encoding: "utf8",
+  });
+}
+
+test("scripts/run.sh applies the same rule to npm run pulumi", () => {
+  expect(runShDefault(["up", "--stack", "local"])).toBe("true");
+  expect(runShDefault(["destroy", "--stack=some-emulator-stack"])).toBe("true");
+  expect(runShDefault(["up", "--stack", "dev"])).toBe("unset");
+  expect(runShDefault(["refresh", "-s", "prod"])).toBe("unset");
+  expect(runShDefault(["up", "--stack", "local"], { PULUMI_SKIP_CHECKPOINTS: "false" })).toBe("false");
 });

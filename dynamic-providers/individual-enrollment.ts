@@ -67,6 +67,20 @@ export type IndividualEnrollmentArgs = AttestationArgs & {
   readonly serviceAccessKey?: pulumi.Input<string>;
 };
 
+/**
+ * The stack running the program, `<organization>/<project>/<stack>`: the owner the provider records in DPS
+ * (a dynamic provider is not told its stack). The file backend's organization is `organization`.
+ */
+function ownerStack(): string {
+  let organization: string;
+  try {
+    organization = pulumi.getOrganization();
+  } catch {
+    organization = "organization"; // mocks without one
+  }
+  return `${organization}/${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
 /** Keys are secret whether the program marked them or not. */
 function secret(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
   return value === undefined ? undefined : pulumi.secret(value);
@@ -109,6 +123,7 @@ export class IndividualEnrollment extends pulumi.dynamic.Resource {
     // Keys given with another attestation type still travel (secret), for `check` to refuse them by name.
     const given = args as { primaryKey?: pulumi.Input<string>; secondaryKey?: pulumi.Input<string> };
     const keys = { primaryKey: secret(given.primaryKey), secondaryKey: secret(given.secondaryKey) };
+    const owner = ownerStack();
     // The SDK's frames beneath the constructor (callsites, stackTrace, Resource, CustomResource, dynamic.Resource)
     // and three of ours: this constructor's super call, its caller and the caller's caller (see shallow-stacks.ts).
     const restore = shallowStacks(8);
@@ -116,7 +131,7 @@ export class IndividualEnrollment extends pulumi.dynamic.Resource {
       super(
         provider,
         name,
-        { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
+        { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey), ownerStack: owner },
         pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
         "dps",
         "IndividualEnrollment",

@@ -36,14 +36,19 @@ import {
   type Measured,
 } from "./lib/bench/stacks";
 import { throttledUp } from "./lib/bench/throttled";
+import { checkpointEnv, skipCheckpointsVariable } from "./lib/checkpoints";
 import { FlagError } from "./lib/flags";
 import { projectRoot, stackStateFile, type ScratchProject } from "./lib/pulumi-cli";
 
 /**
- * The environment of a run with default settings: enrollment-only stacks skip the file backend's per-step
- * checkpoints (the state is saved once, at the end; recovery does not rest on it, see the README).
+ * The environment of a run with default settings, as `npm run pulumi` and `npm start` give an enrollment-only stack
+ * (scripts/lib/checkpoints.ts): checkpoints skipped, the state saved once, at the end; recovery rests on the
+ * ownership markers in DPS, not on the state (see the README).
  */
-const defaultSettings = { PULUMI_SKIP_CHECKPOINTS: "true" };
+const defaultSettings = checkpointEnv("emulator", {});
+
+/** The CLI's own default, a checkpoint around every step, whatever the environment of the benchmark says. */
+const withCheckpoints = { [skipCheckpointsVariable]: "false" };
 
 /** High enough that the pacer never waits in the unthrottled sizes: they measure everything but the quota. */
 const unthrottledPerMinute = 1_000_000;
@@ -141,9 +146,10 @@ async function measureSize(
       count: n,
       prefix: `c${n}-`,
       dataDir: emulator.dataDir,
+      env: withCheckpoints,
       config,
     });
-    const slowNoop = await noopStack(projects.noop, `noop-checkpoints-${n}`, { count: n });
+    const slowNoop = await noopStack(projects.noop, `noop-checkpoints-${n}`, { count: n, env: withCheckpoints });
     const measured = await step(`up with checkpoints ${n}`, projects.enrollments, () => slow.up({ parallel }));
     const measuredFloor = await step(`no-op up with checkpoints ${n}`, projects.noop, () => slowNoop.up({ parallel }));
     Object.assign(checkpointed, {

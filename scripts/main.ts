@@ -9,6 +9,7 @@ import { emulatorClientOptions } from "../dynamic-providers/enrollment/connectio
 import { createServiceClient } from "../dynamic-providers/service-client";
 import type { ConnectionInfo } from "../emulator/server";
 import { makeDevCertificates } from "./dev-certs";
+import { checkpointEnv, stackPlatform } from "./lib/checkpoints";
 import { ensureEmulator } from "./lib/emulator";
 import { pinnedPulumiCommand, projectRoot } from "./lib/pulumi-cli";
 
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
   }
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: "local", workDir: projectRoot },
-    { pulumiCommand: await pinnedPulumiCommand() },
+    // Linear by default: the local stack holds only enrollments (scripts/lib/checkpoints.ts).
+    { pulumiCommand: await pinnedPulumiCommand(), envVars: checkpointEnv(stackPlatform(projectRoot, "local")) },
   );
   console.log("[main] pulumi up --stack local");
   await stack.up({ onOutput: (out) => process.stdout.write(out) });

@@ -18,6 +18,7 @@ export type RawInputs = EnrollmentSpec &
   ServiceTarget & {
     adopt?: boolean;
     linkedHubs?: string[];
+    ownerStack?: string;
   };
 
 /** Every input a program may give: the property table's, less what DPS or the provider computes, plus linkedHubs. */
@@ -73,7 +74,10 @@ export function createIndividualEnrollmentProvider(runtime: Runtime): Individual
           reason: `is not an input of IndividualEnrollment${didYouMean(name, rawInputNames)}`,
         });
       }
-      const { adopt, linkedHubs, serviceHostName, serviceAccessKeyName, serviceAccessKey, ...spec } = news;
+      const { adopt, linkedHubs, ownerStack, serviceHostName, serviceAccessKeyName, serviceAccessKey, ...spec } = news;
+      if (ownerStack !== undefined && (typeof ownerStack !== "string" || !/^[^/]+\/[^/]+\/[^/]+$/.test(ownerStack))) {
+        failures.push({ property: "ownerStack", reason: "must be <organization>/<project>/<stack>" });
+      }
       const result = normalizeEnrollment(spec, { adopt: adopt === true, linkedHubs: linkedHubs ?? [] });
       const service = normalizeServiceTarget({ serviceHostName, serviceAccessKeyName, serviceAccessKey });
       failures.push(...result.failures, ...service.failures);
@@ -85,6 +89,7 @@ export function createIndividualEnrollmentProvider(runtime: Runtime): Individual
       const inputs = runtime.certificates.stash({
         ...result.inputs,
         ...service.target,
+        ...(ownerStack ? { ownerStack } : {}),
         ...(validity ? { certificateValidity: validity } : {}),
         providerVersion,
       });

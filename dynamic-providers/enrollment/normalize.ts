@@ -3,6 +3,7 @@
 // field's type is checked here too; the manifest's loader reports structure with the schema first.
 import { X509Certificate } from "node:crypto";
 
+import { markerKey } from "./ownership";
 import { didYouMean } from "./suggest";
 import type { EnrollmentInputs, EnrollmentSpec } from "./types";
 import {
@@ -318,7 +319,12 @@ export function normalizeEnrollment(
     if (isPlainObject(tags) && isPlainObject(desired)) inputs.initialTwin = { tags, properties: { desired } };
   }
   const info = field<Record<string, unknown>>("optionalDeviceInformation", "object", "a mapping");
-  if (info !== undefined) inputs.optionalDeviceInformation = info;
+  if (info !== undefined && markerKey in info) {
+    fail(`optionalDeviceInformation.${markerKey}`, "is reserved for the provider's ownership marker");
+  } else if (info !== undefined && Object.keys(info).length > 0) {
+    // An empty mapping is no information: DPS holds only the marker then, which refresh reads as none.
+    inputs.optionalDeviceInformation = info;
+  }
 
   return failures.length > 0 ? { failures } : { inputs: inputs as EnrollmentInputs, failures };
 }

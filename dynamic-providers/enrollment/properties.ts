@@ -28,6 +28,8 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
   enabled: "update",
   optionalDeviceInformation: "update",
   adopt: "setting",
+  // The stack whose ownership marker the provider writes into DPS (ownership.ts); set by the resource class.
+  ownerStack: "setting",
   // Another DPS means another enrollment: created there, then deleted here.
   serviceHostName: "replace",
   // New credentials are stored by an update that re-sends the unchanged enrollment with them.
@@ -48,4 +50,18 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
 /** Properties compared by `diff`, in table order. */
 export const diffedProperties = (Object.keys(propertyPolicies) as (keyof EnrollmentOutputs)[]).filter(
   (p) => propertyPolicies[p] === "replace" || propertyPolicies[p] === "update" || propertyPolicies[p] === "state",
+);
+
+/** Properties that hold secrets or say where the enrollment lives, not what it is: never in a content hash. */
+const notContent: readonly (keyof EnrollmentOutputs)[] = [
+  "primaryKey",
+  "secondaryKey",
+  "serviceHostName",
+  "serviceAccessKeyName",
+  "serviceAccessKey",
+];
+
+/** What DPS holds of an enrollment, less secrets: the content an ownership marker's hash covers (ownership.ts). */
+export const contentProperties = diffedProperties.filter(
+  (p) => (propertyPolicies[p] === "replace" || propertyPolicies[p] === "update") && !notContent.includes(p),
 );

@@ -25,9 +25,14 @@ export interface BenchProjects {
   cleanup(): void;
 }
 
+/** A copy of the engine's floor, tests/fixtures/noop-program: `count` (stack config) resources that do nothing. */
+export function noopFloorProject(): ScratchProject {
+  return scratchProject(path.join(projectRoot, "tests", "fixtures", "noop-program"), "dps-bench-noop-");
+}
+
 export function benchProjects(): BenchProjects {
   const enrollments = scratchProject(projectRoot, "dps-bench-enrollments-");
-  const noop = scratchProject(path.join(projectRoot, "tests", "fixtures", "noop-program"), "dps-bench-noop-");
+  const noop = noopFloorProject();
   return {
     enrollments,
     noop,

@@ -11,6 +11,7 @@ import {
   PacerRegistry,
   pacedSend,
   pacingSummary,
+  parsePacingLine,
   ThrottleStallError,
 } from "./pacing";
 
@@ -265,6 +266,16 @@ describe("PacerRegistry", () => {
       "dps-enrollments pacing: DPS my-dps.azure-devices-provisioning.net: 600 operations in 95.0 s (379 a minute; " +
         "configured 1000, now 301), 50 answered 429 in 7 episode(s)",
     ]);
+    expect(parsePacingLine(lines[0])).toEqual({
+      host: "my-dps.azure-devices-provisioning.net",
+      completed: 600,
+      seconds: 95,
+      perMinute: 379,
+      configuredPerMinute: 1000,
+      throttled: 50,
+      episodes: 7,
+    });
+    expect(parsePacingLine("dps-enrollments pacing: something else")).toBeUndefined();
   });
 });
 

@@ -137,3 +137,25 @@ export function pacingSummary(entries: ReturnType<PacerRegistry["stats"]>): stri
     );
   });
 }
+
+/** What one pacing line says, read back (the benchmark's and the tests' side of `pacingSummary`). */
+export interface PacingFigures {
+  host: string;
+  completed: number;
+  seconds: number;
+  perMinute: number;
+  configuredPerMinute: number;
+  throttled: number;
+  episodes: number;
+}
+
+const pacingLine =
+  /^dps-enrollments pacing: DPS (\S+): (\d+) operations in ([\d.]+) s \((\d+) a minute; configured (\d+), now \d+\), (\d+) answered 429 in (\d+) episode\(s\)$/;
+
+export function parsePacingLine(line: string): PacingFigures | undefined {
+  const m = pacingLine.exec(line.trim());
+  if (!m) return undefined;
+  const [host, ...numbers] = m.slice(1);
+  const [completed, seconds, perMinute, configuredPerMinute, throttled, episodes] = numbers.map(Number);
+  return { host, completed, seconds, perMinute, configuredPerMinute, throttled, episodes };
+}

@@ -10,6 +10,7 @@ import * as path from "node:path";
 
 import { emulatorClientOptions } from "../../../dynamic-providers/enrollment/connection";
 import { Pacer } from "../../../dynamic-providers/enrollment/pacer";
+import { parsePacingLine, type PacingFigures } from "../../../dynamic-providers/enrollment/pacing";
 import { createServiceClient } from "../../../dynamic-providers/service-client";
 import type { EmulatorStats } from "../../../emulator/middleware";
 import type { ConnectionInfo } from "../../../emulator/server";
@@ -49,6 +50,8 @@ export interface ThrottledUpFigures {
   quotaUsed: number;
   /** The provider's pacing lines (one per DPS) and the CLI's error lines, as printed. */
   pacing: string[];
+  /** The provider's own figures for the emulator's DPS (from its pacing line), when it printed them. */
+  provider?: PacingFigures;
   errors: string[];
   /** Everything the CLI printed. */
   output: string;
@@ -125,6 +128,7 @@ export async function throttledUp(options: ThrottledUpOptions): Promise<Throttle
       .reduce((sum, [, n]) => sum + n, 0);
     const achievedPerMinute = (completed / seconds) * 60;
     const lines = output.split("\n").map((l) => l.trim());
+    const pacing = lines.filter((l) => l.startsWith("dps-enrollments pacing:"));
     return {
       ...result,
       seconds,
@@ -134,7 +138,8 @@ export async function throttledUp(options: ThrottledUpOptions): Promise<Throttle
       completed,
       achievedPerMinute,
       quotaUsed: achievedPerMinute / options.throttle,
-      pacing: lines.filter((l) => l.startsWith("dps-enrollments pacing:")),
+      pacing,
+      provider: pacing.map(parsePacingLine).find((figures) => figures !== undefined),
       errors: lines.filter((l) => /\berror\b/i.test(l)),
       output,
     };

@@ -188,9 +188,7 @@ describe("ownership markers: a run killed before its state was saved is finished
     await owned.create(changed);
     const live = (await logged.client().getIndividualEnrollment("own-changed")).responseBody;
     const theirs = (
-      await logged
-        .client()
-        .createOrUpdateIndividualEnrollment({ ...live, capabilities: { iotEdge: true } } as IndividualEnrollment)
+      await logged.client().createOrUpdateIndividualEnrollment({ ...live, capabilities: { iotEdge: true } })
     ).responseBody.etag;
     await expect(owned.create(changed)).rejects.toThrow(
       "enrollment 'own-changed' already exists in DPS with this stack's ownership marker, but was changed in DPS " +
@@ -221,7 +219,7 @@ describe("ownership markers: a run killed before its state was saved is finished
 
     // Someone else changes it (the marker stays, the content differs): the stale update overwrites nothing.
     const live = (await logged.client().getIndividualEnrollment("own-update")).responseBody;
-    await logged.client().createOrUpdateIndividualEnrollment({ ...live, deviceId: "theirs" } as IndividualEnrollment);
+    await logged.client().createOrUpdateIndividualEnrollment({ ...live, deviceId: "theirs" });
     await expect(owned.update("own-update", written.outs, { ...v2, enabled: true })).rejects.toThrow(
       `enrollment 'own-update' changed in DPS since this stack last saw it (etag ${written.outs.etag}); nothing was ` +
         "overwritten. Run `pulumi refresh` to see the change, then `pulumi up` again.",

@@ -80,6 +80,23 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
     // The serialized provider is a require() of the installed package, not code.
     expect(r.inputs.__provider).toBe(serializedProvider);
   }
+  // Each record's stack trace is the three frames of its construction on the program's side, source-mapped (see
+  // dynamic-providers/shallow-stacks.ts), not the module loader's and the SDK's frames beneath them.
+  const traces = Object.fromEntries(
+    fileResources.map((r) => {
+      const { id, stackTrace } = r as unknown as { id: string; stackTrace: { sourcePosition?: string }[] };
+      return [id, stackTrace.map((frame) => frame.sourcePosition?.split(checkout).join("") ?? "(none)")];
+    }),
+  );
+  const ours = expect.stringMatching(
+    /^project:\/\/\/node_modules\/@dps-enrollments\/enrollment-provider\/dist\/individual-enrollment\.js#\d+,\d+$/,
+  );
+  // The fixture's `new IndividualEnrollment(...)` lines; the module loader's frame above them has no position.
+  expect(traces).toEqual({
+    "sym-generated": [ours, "project:///index.ts#12,19", "(none)"],
+    "sym-given": [ours, "project:///index.ts#20,15", "(none)"],
+    "x509-both": [ours, "project:///index.ts#36,3", "(none)"],
+  });
 
   const destroy = await stack.destroy({ onOutput: capture });
   expect(destroy.summary.resourceChanges).toEqual({ delete: 4 });

@@ -110,10 +110,11 @@ export abstract class DpsRecordResource extends pulumi.dynamic.Resource {
     type: string,
   ) {
     const registered = enrollmentProps(args, table, opts);
-    // The SDK's frames beneath the constructor (callsites, stackTrace, Resource, CustomResource, dynamic.Resource)
-    // and three of ours: this constructor's super call, the resource type's constructor and the program's line that
-    // called it (see shallow-stacks.ts).
-    const restore = shallowStacks(8);
+    // The SDK's frames beneath the constructor (callsites, stackTrace, Resource, CustomResource, dynamic.Resource),
+    // this constructor's super call, and three frames above it as before this base class existed: the resource
+    // type's constructor, its caller and the caller's caller (a DpsEnrollments component's and the program's line
+    // that made the component; see shallow-stacks.ts).
+    const restore = shallowStacks(9);
     try {
       super(provider, name, registered.props, registered.opts, "dps", type);
     } finally {

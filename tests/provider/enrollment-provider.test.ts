@@ -1,4 +1,4 @@
-// The IndividualEnrollment provider's methods against the emulator over HTTPS, with Microsoft's service client.
+// Both kinds' provider methods (enrollments, groups) against the emulator over HTTPS, with Microsoft's service client.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,9 +6,14 @@ import * as path from "node:path";
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
 import { Pacer } from "../../dynamic-providers/enrollment/pacer";
-import { EnrollmentProvider } from "../../dynamic-providers/enrollment/provider";
+import { EnrollmentProvider, GroupProvider } from "../../dynamic-providers/enrollment/provider";
 import { createServiceClient } from "../../dynamic-providers/service-client";
-import type { EnrollmentInputs, EnrollmentSpec } from "../../dynamic-providers/enrollment/types";
+import type {
+  EnrollmentInputs,
+  EnrollmentSpec,
+  GroupInputs,
+  GroupSpec,
+} from "../../dynamic-providers/enrollment/types";
 import { issueCertificate } from "../../emulator/pki";
 import { emulatorStats } from "../../scripts/lib/emulator-stats";
 import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
@@ -243,6 +248,73 @@ describe("ownership markers: a run killed before its state was saved is finished
     const from = (await logged.requests()).length;
     await owned.delete("own-delete", created.outs);
     expect(await requestsSince(from)).toEqual(["DELETE /enrollments/own-delete 404"]);
+  });
+});
+
+describe("enrollment groups have no marker: their own interrupted writes are taken back by identical content only", () => {
+  const stack = "organization/dps-enrollments/fleet";
+  let logged: TestEmulator;
+  let groups: GroupProvider;
+  const requestsSince = async (from: number): Promise<string[]> =>
+    (await logged.requests()).slice(from).map((r) => `${r.method} ${r.path.split("?")[0]} ${r.status}`);
+  const mine = (spec: GroupSpec): GroupInputs => {
+    const result = groups.check(spec, { linkedHubs: [hub1, hub2], adopt: false });
+    if (!result.inputs) throw new Error(JSON.stringify(result.failures));
+    return { ...result.inputs, ownerStack: stack };
+  };
+
+  beforeAll(async () => {
+    logged = await startTestEmulator({ requestLog: path.join(os.tmpdir(), `dps-group-ownership-${process.pid}.log`) });
+    groups = new GroupProvider({ client: () => logged.client(), retry: fastRetry });
+  });
+
+  afterAll(async () => {
+    await logged.dispose();
+    fs.rmSync(path.join(os.tmpdir(), `dps-group-ownership-${process.pid}.log`), { force: true });
+  });
+
+  test("a create already sent is taken back with no second write; a group changed since is refused", async () => {
+    const desired = mine({ enrollmentGroupId: "grp-create", attestationType: "symmetricKey" });
+    const first = await groups.create(desired);
+    const from = (await logged.requests()).length;
+    const again = await groups.create(desired);
+    expect(await requestsSince(from)).toEqual([
+      "PUT /enrollmentGroups/grp-create 409",
+      "GET /enrollmentGroups/grp-create 200",
+      "POST /enrollmentgroups/grp-create/attestationmechanism 200",
+    ]);
+    expect(again.outs).toEqual(first.outs);
+
+    const live = (await logged.client().getEnrollmentGroup("grp-create")).responseBody;
+    const theirs = (await logged.client().createOrUpdateEnrollmentGroup({ ...live, capabilities: { iotEdge: true } }))
+      .responseBody.etag;
+    await expect(groups.create(desired)).rejects.toThrow(
+      "enrollment group 'grp-create' already exists in DPS and this stack does not manage it. To take it over, set " +
+        "`adopt: true`",
+    );
+    expect((await logged.client().getEnrollmentGroup("grp-create")).responseBody.etag).toBe(theirs);
+  });
+
+  test("an update answered 412 after this stack's own write completes; anyone else's change refuses", async () => {
+    const v1 = mine({ enrollmentGroupId: "grp-update", attestationType: "symmetricKey" });
+    const created = await groups.create(v1);
+    const v2 = { ...v1, enabled: false };
+    const written = await groups.update("grp-update", created.outs, v2);
+    const from = (await logged.requests()).length;
+    const finished = await groups.update("grp-update", created.outs, v2);
+    expect(await requestsSince(from)).toEqual([
+      "PUT /enrollmentGroups/grp-update 412",
+      "GET /enrollmentGroups/grp-update 200",
+      "POST /enrollmentgroups/grp-update/attestationmechanism 200",
+    ]);
+    expect(finished.outs).toEqual(written.outs);
+
+    const live = (await logged.client().getEnrollmentGroup("grp-update")).responseBody;
+    await logged.client().createOrUpdateEnrollmentGroup({ ...live, capabilities: { iotEdge: true } });
+    await expect(groups.update("grp-update", written.outs, { ...v2, enabled: true })).rejects.toThrow(
+      `enrollment group 'grp-update' changed in DPS since this stack last saw it (etag ${written.outs.etag})`,
+    );
+    expect((await logged.client().getEnrollmentGroup("grp-update")).responseBody.capabilities?.iotEdge).toBe(true);
   });
 });
 

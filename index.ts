@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { DpsEnrollments } from "@dps-enrollments/enrollment-provider";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AzureDpsPlatform } from "./components/azure-platform";
+import type { AzureDpsPlatform } from "./components/azure-platform";
 import { PlatformConfigError, readPlatformConfig, type AzurePlatformConfig } from "./components/platform-config";
 
 const config = new pulumi.Config();
@@ -69,6 +69,9 @@ function readCertificate(index: number, file: string): string {
 }
 
 function azurePlatform(azure: AzurePlatformConfig): AzureDpsPlatform {
+  // Loaded only here: the emulator and existing platforms never pay for compiling it and loading azure-native.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { AzureDpsPlatform } = require("./components/azure-platform") as typeof import("./components/azure-platform");
   return new AzureDpsPlatform("platform", {
     location: azure.location,
     resourceGroupName: azure.resourceGroupName,

@@ -62,7 +62,6 @@ test("Pulumi.yaml declares every key the program and the provider read, but the 
     endpoint: "",
     caCertificate: "",
     emulatorDataDir: ".emulator-data",
-    createJournal: "",
     dpsOperationsPerMinute: 0,
     manifest: "",
     linkedHubs: [],

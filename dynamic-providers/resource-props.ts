@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import type { PropertyTable } from "./enrollment/properties";
+import { shallowStacks } from "./shallow-stacks";
 import type {
   AllocationPolicy,
   CertificateSummary,
@@ -38,6 +39,20 @@ export interface DpsRecordArgs {
   readonly serviceAccessKey?: pulumi.Input<string>;
 }
 
+/**
+ * The stack running the program, `<organization>/<project>/<stack>`: the owner the provider records in DPS
+ * (a dynamic provider is not told its stack). The file backend's organization is `organization`.
+ */
+export function ownerStack(): string {
+  let organization: string;
+  try {
+    organization = pulumi.getOrganization();
+  } catch {
+    organization = "organization"; // mocks without one
+  }
+  return `${organization}/${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
 function secret(value: pulumi.Input<string> | undefined): pulumi.Output<string> | undefined {
   return value === undefined ? undefined : pulumi.secret(value);
 }
@@ -45,7 +60,7 @@ function secret(value: pulumi.Input<string> | undefined): pulumi.Output<string> 
 /**
  * The props and options of a resource of the type whose property table is `table`: its outputs computed by DPS (and
  * the provider's version) seeded. Keys given with another attestation type still travel (secret), for `check` to
- * refuse them by name.
+ * refuse them by name. The owning stack goes along for the provider's ownership marker (ownership.ts).
  */
 export function enrollmentProps(
   args: DpsRecordArgs,
@@ -60,7 +75,7 @@ export function enrollmentProps(
   const given = args as { primaryKey?: pulumi.Input<string>; secondaryKey?: pulumi.Input<string> };
   const keys = { primaryKey: secret(given.primaryKey), secondaryKey: secret(given.secondaryKey) };
   return {
-    props: { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey) },
+    props: { ...outputs, ...args, ...keys, serviceAccessKey: secret(args.serviceAccessKey), ownerStack: ownerStack() },
     opts: pulumi.mergeOptions(opts, { additionalSecretOutputs: ["primaryKey", "secondaryKey", "serviceAccessKey"] }),
   };
 }
@@ -95,6 +110,15 @@ export abstract class DpsRecordResource extends pulumi.dynamic.Resource {
     type: string,
   ) {
     const registered = enrollmentProps(args, table, opts);
-    super(provider, name, registered.props, registered.opts, "dps", type);
+    // The SDK's frames beneath the constructor (callsites, stackTrace, Resource, CustomResource, dynamic.Resource),
+    // this constructor's super call, and three frames above it as before this base class existed: the resource
+    // type's constructor, its caller and the caller's caller (a DpsEnrollments component's and the program's line
+    // that made the component; see shallow-stacks.ts).
+    const restore = shallowStacks(9);
+    try {
+      super(provider, name, registered.props, registered.opts, "dps", type);
+    } finally {
+      restore();
+    }
   }
 }

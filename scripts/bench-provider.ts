@@ -1,157 +1,268 @@
-// Provider benchmark: `pulumi up` creating N enrollments from a manifest, a no-change `pulumi preview` and a
-// `pulumi refresh`, each beside the same N PUTs / GETs issued directly with Microsoft's client at the same
-// concurrency. Prints the times and ratios, state-file bytes per enrollment, and the peak memory of the CLI and of
-// the dynamic-provider process. The emulator runs as its own process.
+// Provider benchmark: for each size, `up` creating every enrollment with default settings, a no-change `preview`,
+// `refresh` and `destroy` of this project's program against the emulator (its own process), each beside the no-op
+// floor (tests/fixtures/noop-program: the same CLI, language host, flags and environment, resources that do nothing)
+// and the raw SDK (the same DPS calls with Microsoft's client at the same concurrency); `up` with checkpoints too at
+// the sizes that can afford it; peak memory of the CLI, program and provider; state bytes per enrollment; and the
+// throttled run (emulator --throttle, achieved rate ÷ quota, failures). Writes the figures as JSON and Markdown and
+// an SVG chart of `up` time against enrollment count.
 //
-//   npm run bench:provider -- [--enrollments 1000] [--parallel 16]
-import { spawn } from "node:child_process";
+//   npm run bench:provider -- [--enrollments 1000,10000] [--parallel 16] [--throttled 5000] [--out docs]
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 import type { Stack } from "@pulumi/pulumi/automation";
 
 import { emulatorClientOptions } from "../dynamic-providers/enrollment/connection";
 import { createServiceClient } from "../dynamic-providers/service-client";
-import type { ConnectionInfo } from "../emulator/server";
-import { FlagError, integerFlag, parseFlags } from "./lib/flags";
-import { sampleProcesses } from "./lib/process-sampler";
-import { projectRoot, scratchProject, scratchStack, stackStateFile } from "./lib/pulumi-cli";
+import { spawnEmulator } from "../tests/support/emulator-process";
+import { renderChart } from "./lib/bench/chart";
+import {
+  renderMarkdown,
+  renderText,
+  throttledFigures,
+  type BenchReport,
+  type OperationFigures,
+  type SizeFigures,
+} from "./lib/bench/figures";
+import { benchUsage, parseBenchOptions, type BenchOptions } from "./lib/bench/options";
+import { pool, timeRawSdk } from "./lib/bench/raw-sdk";
+import {
+  benchProjects,
+  enrollmentStack,
+  measure,
+  noopStack,
+  type BenchProjects,
+  type Measured,
+} from "./lib/bench/stacks";
+import { throttledUp } from "./lib/bench/throttled";
+import { checkpointEnv, skipCheckpointsVariable } from "./lib/checkpoints";
+import { FlagError } from "./lib/flags";
+import { projectRoot, stackStateFile, type ScratchProject } from "./lib/pulumi-cli";
 
-const usage = `Usage: npm run bench:provider -- [--enrollments N] [--parallel N]
-  --enrollments N   enrollments in the manifest (default 1000)
-  --parallel N      pulumi --parallel and the direct client's concurrency (default 16)
-  --help, -h        this list
-DPS_BENCH_CPU_PROF=<dir> also writes V8 CPU profiles of the preview's processes there.`;
+/**
+ * The environment of a run with default settings, as `npm run pulumi` and `npm start` give an enrollment-only stack
+ * (scripts/lib/checkpoints.ts): checkpoints skipped, the state saved once, at the end; recovery rests on the
+ * ownership markers in DPS, not on the state (see the README).
+ */
+const defaultSettings = checkpointEnv("emulator", {});
 
-function parseOptions(argv: readonly string[]): { enrollments: number; parallel: number } | "help" {
-  const flags = parseFlags(argv, {
-    enrollments: { type: "string" },
-    parallel: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (flags.help) return "help";
-  return {
-    enrollments: flags.enrollments === undefined ? 1000 : integerFlag("--enrollments", flags.enrollments, 1, 100_000),
-    parallel: flags.parallel === undefined ? 16 : integerFlag("--parallel", flags.parallel, 1, 256),
-  };
+/** The CLI's own default, a checkpoint around every step, whatever the environment of the benchmark says. */
+const withCheckpoints = { [skipCheckpointsVariable]: "false" };
+
+/** High enough that the pacer never waits in the unthrottled sizes: they measure everything but the quota. */
+const unthrottledPerMinute = 1_000_000;
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} at start`;
 }
 
-async function timed<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number }> {
-  const started = Date.now();
-  const result = await run();
-  return { result, seconds: (Date.now() - started) / 1000 };
+function log(line: string): void {
+  console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${line}`);
 }
 
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await task(next++);
-    }),
+/** Measures one CLI run and says at once what it took (a size of 10,000 runs for a long time). */
+async function step<T>(label: string, project: ScratchProject, run: () => Promise<T>): Promise<Measured<T>> {
+  const measured = await measure(project, run);
+  const { cli, program, provider } = measured.peaks;
+  log(
+    `  ${label}: ${measured.seconds.toFixed(1)} s, peak RSS MiB CLI ${cli.toFixed(0)}, program ${program.toFixed(0)}, provider ${provider.toFixed(0)}`,
   );
+  return measured;
+}
+
+/** Runs a preview with V8 CPU profiles of the Node processes when DPS_BENCH_CPU_PROF names a directory. */
+async function profiledPreview(stack: Stack, parallel: number, label: string): Promise<number> {
+  const dir = process.env.DPS_BENCH_CPU_PROF;
+  const before = process.env.NODE_OPTIONS;
+  if (dir) process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.resolve(dir, label)}`;
+  try {
+    return (await stack.preview({ parallel })).changeSummary.same ?? 0;
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
+  }
+}
+
+async function measureSize(
+  n: number,
+  options: BenchOptions,
+  projects: BenchProjects,
+  emulator: { dataDir: string; client: ReturnType<typeof createServiceClient> },
+): Promise<SizeFigures> {
+  const { parallel } = options;
+  const config = { dpsOperationsPerMinute: { value: String(unthrottledPerMinute) } };
+  log(`${n}: raw SDK (create, get, get + keys, delete)`);
+  const sdk = await timeRawSdk(emulator.client, n, parallel, `sdk-${n}-`);
+
+  const project = await enrollmentStack(projects.enrollments, `bench-${n}`, {
+    count: n,
+    prefix: `e${n}-`,
+    dataDir: emulator.dataDir,
+    env: defaultSettings,
+    config,
+  });
+  const noop = await noopStack(projects.noop, `noop-${n}`, { count: n, env: defaultSettings });
+  log(`${n}: up, default settings`);
+  const up = await step(`up ${n}`, projects.enrollments, () => project.up({ parallel }));
+  const upFloor = await step(`no-op up ${n}`, projects.noop, () => noop.up({ parallel }));
+  const stateBytes = fs.statSync(stackStateFile(projects.enrollments, project.name)).size;
+
+  log(`${n}: no-change preview`);
+  const preview = await step(`preview ${n}`, projects.enrollments, () =>
+    profiledPreview(project, parallel, `enrollments-${n}`),
+  );
+  const previewFloor = await step(`no-op preview ${n}`, projects.noop, () =>
+    profiledPreview(noop, parallel, `noop-${n}`),
+  );
+  // Every enrollment, the component and the stack unchanged: anything else would not be a no-change preview.
+  if (preview.result !== n + 2 || previewFloor.result !== n + 1) {
+    throw new Error(`the previews were not no-change ones: ${preview.result} and ${previewFloor.result} unchanged`);
+  }
+  log(`${n}: refresh`);
+  const refresh = await step(`refresh ${n}`, projects.enrollments, () => project.refresh({ parallel }));
+  const refreshFloor = await step(`no-op refresh ${n}`, projects.noop, () => noop.refresh({ parallel }));
+  log(`${n}: destroy`);
+  const destroy = await step(`destroy ${n}`, projects.enrollments, () => project.destroy({ parallel }));
+  const destroyFloor = await step(`no-op destroy ${n}`, projects.noop, () => noop.destroy({ parallel }));
+  await project.workspace.removeStack(project.name);
+  await noop.workspace.removeStack(noop.name);
+
+  const operations: OperationFigures[] = [
+    {
+      label: "up (create all), default settings",
+      seconds: up.seconds,
+      floorSeconds: upFloor.seconds,
+      sdkSeconds: sdk.create,
+      sdkCalls: `${n} PUT`,
+      peaks: up.peaks,
+    },
+  ];
+  const checkpointed: OperationFigures = { label: "up (create all), checkpoints on" };
+  if (n <= options.checkpointedMax) {
+    log(`${n}: up with checkpoints`);
+    const slow = await enrollmentStack(projects.enrollments, `checkpoints-${n}`, {
+      count: n,
+      prefix: `c${n}-`,
+      dataDir: emulator.dataDir,
+      env: withCheckpoints,
+      config,
+    });
+    const slowNoop = await noopStack(projects.noop, `noop-checkpoints-${n}`, { count: n, env: withCheckpoints });
+    const measured = await step(`up with checkpoints ${n}`, projects.enrollments, () => slow.up({ parallel }));
+    const measuredFloor = await step(`no-op up with checkpoints ${n}`, projects.noop, () => slowNoop.up({ parallel }));
+    Object.assign(checkpointed, {
+      seconds: measured.seconds,
+      floorSeconds: measuredFloor.seconds,
+      sdkSeconds: sdk.create,
+      sdkCalls: `${n} PUT`,
+      peaks: measured.peaks,
+    });
+    // Its destroy would be as slow again and is not what is measured: the stacks go, the enrollments by the SDK.
+    await slow.workspace.removeStack(slow.name, { force: true });
+    await slowNoop.workspace.removeStack(slowNoop.name, { force: true });
+    await pool(n, parallel, (i) => emulator.client.deleteIndividualEnrollment(`c${n}-${i}`));
+  } else {
+    checkpointed.skipped = `above --checkpointed-max ${options.checkpointedMax} (the file backend rewrites the whole state twice per create: hours at this size)`;
+  }
+  operations.push(
+    checkpointed,
+    {
+      label: "no-change preview",
+      seconds: preview.seconds,
+      floorSeconds: previewFloor.seconds,
+      sdkSeconds: sdk.get,
+      sdkCalls: `${n} GET`,
+      peaks: preview.peaks,
+    },
+    {
+      label: "refresh",
+      seconds: refresh.seconds,
+      floorSeconds: refreshFloor.seconds,
+      sdkSeconds: sdk.refresh,
+      sdkCalls: `${n} GET + ${n} keys POST`,
+      peaks: refresh.peaks,
+    },
+    {
+      label: "destroy, default settings",
+      seconds: destroy.seconds,
+      floorSeconds: destroyFloor.seconds,
+      sdkSeconds: sdk.delete,
+      sdkCalls: `${n} DELETE`,
+      peaks: destroy.peaks,
+    },
+  );
+  return { enrollments: n, operations, stateBytesPerEnrollment: stateBytes / n };
+}
+
+/** The chart's series: `up` (default settings) of this project, of the no-op floor and of the raw SDK per size. */
+function upChart(report: BenchReport): string {
+  const up = (pick: (op: OperationFigures) => number | undefined): (readonly [number, number])[] =>
+    report.sizes.flatMap((size) => {
+      const value = pick(size.operations[0]);
+      return value === undefined ? [] : [[size.enrollments, value] as const];
+    });
+  return renderChart({
+    title: "pulumi up creating N enrollments (default settings)",
+    xLabel: "enrollments",
+    yLabel: "seconds",
+    series: [
+      { label: "this project", color: "#1f77b4", points: up((op) => op.seconds) },
+      { label: "no-op floor", color: "#7f7f7f", points: up((op) => op.floorSeconds), dashed: true },
+      { label: "raw SDK", color: "#2ca02c", points: up((op) => op.sdkSeconds) },
+    ],
+  });
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseBenchOptions(process.argv.slice(2));
   if (options === "help") {
-    console.log(usage);
+    console.log(benchUsage);
     return;
   }
-  const { enrollments: n, parallel } = options;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-provider-"));
-  const emulator = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      path.join(projectRoot, "emulator", "main.ts"),
-      "--data",
-      dataDir,
-      "--port",
-      "0",
-      "--mqtt-port",
-      "-1",
-      "--request-log",
-      "none",
+  const report: BenchReport = {
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    machine: machine(),
+    command: `npm run bench:provider -- ${process.argv.slice(2).join(" ")}`.trim(),
+    parallel: options.parallel,
+    settings: [
+      `default settings: ${Object.entries(defaultSettings)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")}; PULUMI_NODEJS_TRANSPILE_ONLY=${process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "(unset)"}`,
+      `unthrottled sizes: emulator without --throttle, stack config dpsOperationsPerMinute ${unthrottledPerMinute}`,
+      "the emulator runs as its own process on loopback; the no-op floor is tests/fixtures/noop-program",
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let out = "";
-  emulator.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  while (!out.includes("listening")) await new Promise((r) => setTimeout(r, 50));
-  const info = JSON.parse(fs.readFileSync(path.join(dataDir, "connection.json"), "utf8")) as ConnectionInfo;
-  const client = createServiceClient(emulatorClientOptions(info));
-
-  const project = scratchProject(projectRoot, "dps-bench-provider-");
+    sizes: [],
+  };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-provider-"));
+  const emulator = await spawnEmulator(["--port", "0", "--mqtt-port", "-1", "--request-log", "none"], dataDir);
+  const client = createServiceClient(emulatorClientOptions(emulator.connection));
+  const projects = benchProjects();
   try {
-    const entry = (i: number): string =>
-      `  - registrationId: bench-${i}\n    attestation: { symmetricKey: {} }\n    initialTwin: { tags: { fleet: bench } }`;
-    const manifest = `individualEnrollments:\n${Array.from({ length: n }, (_, i) => entry(i)).join("\n")}\n`;
-    /** A stack of the n-entry manifest against the emulator. */
-    const benchStack = async (name: string, env: Record<string, string> = {}): Promise<Stack> => {
-      const file = path.join(project.workDir, "stacks", name, "enrollments.yaml");
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, manifest);
-      const stack = await scratchStack(project, name, env);
-      await stack.workspace.setAllConfig(stack.name, {
-        platform: { value: "emulator" },
-        emulatorDataDir: { value: dataDir },
-      });
-      return stack;
-    };
-    const stack = await benchStack("bench");
-    const patterns = { cli: /bin\/pulumi (up|preview|refresh)/, provider: /dynamic-provider/ };
-
-    const up = await sampleProcesses(project.workDir, patterns, () => timed(() => stack.up({ parallel })));
-    // DPS_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the program and provider processes during the preview.
-    const profileDir = process.env.DPS_BENCH_CPU_PROF;
-    if (profileDir) process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.resolve(profileDir)}`;
-    const preview = await sampleProcesses(project.workDir, patterns, () => timed(() => stack.preview({ parallel })));
-    delete process.env.NODE_OPTIONS;
-    const refresh = await sampleProcesses(project.workDir, patterns, () => timed(() => stack.refresh({ parallel })));
-
-    const direct = await timed(() =>
-      pool(n, parallel, (i) =>
-        client.createOrUpdateIndividualEnrollment({
-          registrationId: `direct-${i}`,
-          attestation: { type: "symmetricKey" },
-          initialTwin: { tags: { fleet: "bench" }, properties: { desired: {} } },
-        } as unknown as IndividualEnrollment),
-      ),
-    );
-    const directGets = await timed(() => pool(n, parallel, (i) => client.getIndividualEnrollment(`direct-${i}`)));
-    const directRefresh = await timed(() =>
-      pool(n, parallel, async (i) => {
-        await client.getIndividualEnrollment(`direct-${i}`);
-        await client.getIndividualEnrollmentAttestationMechanism(`direct-${i}`);
-      }),
-    );
-
-    const stateBytes = fs.statSync(stackStateFile(project, stack.name)).size;
-    const row = (label: string, pulumiSeconds: number, directSeconds: number, peaks: Record<string, number>): string =>
-      `${label.padEnd(28)} pulumi ${pulumiSeconds.toFixed(1).padStart(6)} s   direct ${directSeconds.toFixed(1).padStart(5)} s   ratio ${(pulumiSeconds / directSeconds).toFixed(1).padStart(5)}×   peak RSS: CLI ${peaks.cli.toFixed(0)} MiB, provider ${peaks.provider.toFixed(0)} MiB`;
-    console.log(`${n} enrollments, parallel ${parallel}, emulator on loopback (2-core machine)`);
-    console.log(row("up (create) vs PUT", up.result.seconds, direct.seconds, up.peaks));
-    console.log(row("preview (no change) vs GET", preview.result.seconds, directGets.seconds, preview.peaks));
-    console.log(row("refresh vs GET + keys POST", refresh.result.seconds, directRefresh.seconds, refresh.peaks));
-    console.log(`state file: ${stateBytes} bytes, ${(stateBytes / n).toFixed(0)} bytes per enrollment`);
-    await stack.destroy({ parallel });
-    await stack.workspace.removeStack(stack.name);
-
-    // The same `up` with PULUMI_SKIP_CHECKPOINTS (state saved once, at the end): what the file backend's
-    // per-step checkpoint costs. See the README on when that is safe.
-    const fast = await benchStack("bench-skip-checkpoints", { PULUMI_SKIP_CHECKPOINTS: "true" });
-    const upSkip = await sampleProcesses(project.workDir, patterns, () => timed(() => fast.up({ parallel })));
-    console.log(row("up, PULUMI_SKIP_CHECKPOINTS", upSkip.result.seconds, direct.seconds, upSkip.peaks));
-    await fast.destroy({ parallel });
-    await fast.workspace.removeStack(fast.name);
+    for (const n of options.sizes) {
+      report.sizes.push(await measureSize(n, options, projects, { dataDir, client }));
+      console.log(renderText({ ...report, sizes: [report.sizes[report.sizes.length - 1]] }));
+    }
   } finally {
-    project.cleanup();
-    emulator.kill("SIGTERM");
+    projects.cleanup();
+    await emulator.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+  if (options.throttled > 0) {
+    log(`throttled: up creating ${options.throttled} against --throttle ${options.throttle}`);
+    const throttled = { enrollments: options.throttled, throttle: options.throttle, parallel: options.parallel };
+    report.throttled = throttledFigures(await throttledUp({ ...throttled, env: defaultSettings }), throttled);
+  } else {
+    report.throttled = { skipped: "--throttled 0" };
+  }
+  console.log(renderText(report));
+  const out = path.resolve(projectRoot, options.out);
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, "performance.json"), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(out, "performance.md"), renderMarkdown(report));
+  fs.writeFileSync(path.join(out, "performance-up.svg"), upChart(report));
+  log(`wrote ${path.relative(projectRoot, out)}/performance.{json,md} and performance-up.svg`);
 }
 
 main().catch((err: unknown) => {

@@ -16,6 +16,7 @@ import {
   localDevices,
   localGroupDevices,
 } from "./dev-certs";
+import { checkpointEnv, stackPlatform } from "./lib/checkpoints";
 import { emulatorDeviceEndpoint } from "./lib/devices/device-client";
 import { localCredentials, localFleet } from "./lib/devices/local-devices";
 import { provisionDevice, type DeviceOutcome } from "./lib/devices/provision";
@@ -120,7 +121,8 @@ async function main(): Promise<number> {
   }
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: "local", workDir: projectRoot },
-    { pulumiCommand: await pinnedPulumiCommand() },
+    // Linear by default: the local stack holds only enrollments (scripts/lib/checkpoints.ts).
+    { pulumiCommand: await pinnedPulumiCommand(), envVars: checkpointEnv(stackPlatform(projectRoot, "local")) },
   );
   console.log("[main] pulumi up --stack local");
   await stack.up({ onOutput: (out) => process.stdout.write(out) });

@@ -52,6 +52,28 @@ dps::local_stack_passphrase() {
   fi
 }
 
+# A stack's `dps-enrollments:platform` from stacks/Pulumi.<stack>.yaml; emulator (Pulumi.yaml's default) when absent.
+# The same rule as scripts/lib/checkpoints.ts's stackPlatform.
+dps::stack_platform() {
+  local file="$DPS_ROOT/stacks/Pulumi.$1.yaml" value=""
+  if [ -f "$file" ]; then
+    value="$(sed -nE 's/^[[:space:]]+(dps-enrollments:)?platform:[[:space:]]*"?([A-Za-z]+)"?[[:space:]]*(#.*)?$/\2/p' "$file" | head -n 1)"
+  fi
+  printf '%s' "${value:-emulator}"
+}
+
+# Linear by default: PULUMI_SKIP_CHECKPOINTS=true for stacks that hold only enrollments (their ownership markers in
+# DPS recover a run killed before it saved), never for platform azure; an explicit setting wins (README Performance).
+dps::checkpoint_default() {
+  [ -z "${PULUMI_SKIP_CHECKPOINTS+set}" ] || return 0
+  local stack
+  stack="$(dps::target_stack "$@")"
+  [ -n "$stack" ] || return 0
+  if [ "$(dps::stack_platform "$stack")" != "azure" ]; then
+    export PULUMI_SKIP_CHECKPOINTS=true
+  fi
+}
+
 dps::lint() {
   cd "$DPS_ROOT"
   dps::log "type check (tsc --noEmit)"
@@ -109,6 +131,7 @@ case "$command" in
   pulumi)
     dps::bootstrap
     dps::local_stack_passphrase "$@"
+    dps::checkpoint_default "$@"
     cd "$DPS_ROOT"
     exec pulumi "$@"
     ;;

@@ -15,7 +15,6 @@ export const configKeys = {
   endpoint: "endpoint",
   caCertificate: "caCertificate",
   emulatorDataDir: "emulatorDataDir",
-  createJournal: "createJournal",
 } as const;
 
 export type ConfigGetter = (key: string) => string | undefined;

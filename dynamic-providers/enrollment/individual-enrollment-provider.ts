@@ -23,6 +23,8 @@ import { providerVersion, refuseNewerState } from "./version";
 export type ProviderSettings = ServiceTarget & {
   adopt?: boolean;
   linkedHubs?: string[];
+  /** The owning stack, `<organization>/<project>/<stack>`, that the resource class sets (ownership.ts). */
+  ownerStack?: string;
 };
 
 /** The resource's raw inputs, as a program sends them: the model plus the provider's own settings. */
@@ -112,7 +114,10 @@ export function createProviderObject<
           reason: `is not an input of ${type.typeName}${didYouMean(name, type.inputNames)}`,
         });
       }
-      const { adopt, linkedHubs, serviceHostName, serviceAccessKeyName, serviceAccessKey, ...rest } = news;
+      const { adopt, linkedHubs, ownerStack, serviceHostName, serviceAccessKeyName, serviceAccessKey, ...rest } = news;
+      if (ownerStack !== undefined && (typeof ownerStack !== "string" || !/^[^/]+\/[^/]+\/[^/]+$/.test(ownerStack))) {
+        failures.push({ property: "ownerStack", reason: "must be <organization>/<project>/<stack>" });
+      }
       const options: Record<string, unknown> = {};
       const spec: Record<string, unknown> = { ...rest };
       for (const name of type.settings) {
@@ -134,6 +139,7 @@ export function createProviderObject<
       const inputs = runtime.certificates.stash({
         ...result.inputs,
         ...service.target,
+        ...(ownerStack ? { ownerStack } : {}),
         ...(validity ? { certificateValidity: validity } : {}),
         providerVersion,
       });

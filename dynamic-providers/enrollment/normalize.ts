@@ -3,6 +3,7 @@
 // field's type is checked here too; the manifest's loader reports structure with the schema first.
 import { X509Certificate } from "node:crypto";
 
+import { markerKey } from "./ownership";
 import { didYouMean } from "./suggest";
 import type { AttestationType, EnrollmentInputs, EnrollmentSpec, GroupInputs, GroupSpec } from "./types";
 import {
@@ -363,7 +364,12 @@ export function normalizeEnrollment(
   }
   check.assignment(inputs, options);
   const info = check.field<Record<string, unknown>>("optionalDeviceInformation", "object", "a mapping");
-  if (info !== undefined) inputs.optionalDeviceInformation = info;
+  if (info !== undefined && markerKey in info) {
+    check.fail(`optionalDeviceInformation.${markerKey}`, "is reserved for the provider's ownership marker");
+  } else if (info !== undefined && Object.keys(info).length > 0) {
+    // An empty mapping is no information: DPS holds only the marker then, which refresh reads as none.
+    inputs.optionalDeviceInformation = info;
+  }
 
   const { failures } = check;
   return failures.length > 0 ? { failures } : { inputs: inputs as EnrollmentInputs, failures };

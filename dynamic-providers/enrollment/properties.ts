@@ -28,6 +28,8 @@ export const propertyPolicies: Record<keyof EnrollmentOutputs, PropertyPolicy> =
   enabled: "update",
   optionalDeviceInformation: "update",
   adopt: "setting",
+  // The stack whose ownership marker the provider writes into DPS (ownership.ts); set by the resource class.
+  ownerStack: "setting",
   // Another DPS means another enrollment: created there, then deleted here.
   serviceHostName: "replace",
   // New credentials are stored by an update that re-sends the unchanged enrollment with them.
@@ -67,6 +69,7 @@ export const groupPropertyPolicies: Record<keyof GroupOutputs, PropertyPolicy> =
   initialTwin: propertyPolicies.initialTwin,
   enabled: propertyPolicies.enabled,
   adopt: propertyPolicies.adopt,
+  ownerStack: propertyPolicies.ownerStack,
   serviceHostName: propertyPolicies.serviceHostName,
   serviceAccessKeyName: propertyPolicies.serviceAccessKeyName,
   serviceAccessKey: propertyPolicies.serviceAccessKey,
@@ -89,3 +92,22 @@ export function diffedPropertiesOf(table: PropertyTable): string[] {
 
 /** Properties compared by `diff`, in table order. */
 export const diffedProperties = diffedPropertiesOf(propertyPolicies) as (keyof EnrollmentOutputs)[];
+
+/** Properties that hold secrets or say where the record lives, not what it is: never in a content hash. */
+const notContent: readonly string[] = [
+  "primaryKey",
+  "secondaryKey",
+  "serviceHostName",
+  "serviceAccessKeyName",
+  "serviceAccessKey",
+];
+
+/** What DPS holds of a record of the table's type, less secrets: what an ownership marker's hash covers. */
+export function contentPropertiesOf(table: PropertyTable): string[] {
+  return diffedPropertiesOf(table).filter(
+    (p) => (table[p] === "replace" || table[p] === "update") && !notContent.includes(p),
+  );
+}
+
+/** An individual enrollment's content properties. */
+export const contentProperties = contentPropertiesOf(propertyPolicies) as (keyof EnrollmentOutputs)[];

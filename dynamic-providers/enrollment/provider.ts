@@ -1,7 +1,10 @@
 // The provider methods of both resource types against DPS (through Microsoft's ProvisioningServiceClient): an
 // individual enrollment and an enrollment group differ only in their document and their service calls (a kind).
-// create: PUT without If-Match; 409 adopts only with `adopt`. read: live values and inputs; 404 means gone.
-// update: PUT with the stored etag; 412 asks for a refresh. delete: If-Match; 404 counts as deleted.
+// create: PUT without If-Match; 409 takes the record only when it is this stack's own (ownership.ts), or with
+// `adopt`. read: live values and inputs; 404 means gone. update: PUT with the stored etag; 412 goes on only when the
+// stack's own (interrupted) write moved the etag, else asks for a refresh. delete: If-Match; 404 counts as deleted,
+// 412 as for update. Every write of an individual enrollment carries the ownership marker; enrollment groups have no
+// place for one and decide by identical content (`markers: false`, see ownership.ts and the README).
 // Every service call goes through `call` (retries, and whatever paces calls there).
 import type { ProvisioningServiceClient } from "azure-iot-provisioning-service";
 import type { EnrollmentGroup, IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
@@ -9,8 +12,8 @@ import type { EnrollmentGroup, IndividualEnrollment } from "azure-iot-provisioni
 import type { CertificateStash } from "./certificates";
 import { diffEnrollment, diffGroup, type EnrollmentDiff } from "./diff";
 import { EnrollmentError } from "./errors";
-import { CreateJournal } from "./journal";
 import { normalizeEnrollment, normalizeGroup, type CheckFailure, type CheckOptions } from "./normalize";
+import { contentHash, createRefusal, decideOwnership, type OwnerMarker, type Ownership } from "./ownership";
 import { groupPropertyPolicies, propertyPolicies, type PropertyTable } from "./properties";
 import { defaultRetry, errorStatus, withRetry, type RetryOptions } from "./retry";
 import type {
@@ -22,8 +25,11 @@ import type {
   GroupSpec,
 } from "./types";
 import {
+  enrollmentContent,
   fromDocument,
   fromGroupDocument,
+  groupContent,
+  markerOf,
   toDocument,
   toGroupDocument,
   type DpsEnrollment,
@@ -32,8 +38,6 @@ import {
 
 export interface ProviderContext {
   client: () => ProvisioningServiceClient;
-  /** Notes creates before they are sent, so an interrupted `up` can finish its own creates (see journal.ts). */
-  journal?: CreateJournal;
   /** Certificate text behind the thumbprint references in the inputs (see certificates.ts). */
   certificates?: CertificateStash;
   retry?: RetryOptions;
@@ -57,6 +61,7 @@ function dpsMessage(err: unknown): string {
 interface RecordInputs extends Keys {
   attestationType: string;
   adopt: boolean;
+  ownerStack?: string;
   providerVersion?: string;
   primaryCertificate?: string;
   secondaryCertificate?: string;
@@ -73,9 +78,14 @@ export interface RecordKind<I extends RecordInputs, O extends RecordOutputs & I,
   /** The kind's property table: what DPS computes is not an input. */
   table: PropertyTable;
   idOf(inputs: I): string;
-  /** The create journal's key (the two kinds' IDs may be equal). */
-  journalKey(id: string): string;
-  toDocument(inputs: I, keys?: Keys): D;
+  /** Whether the kind's documents carry the ownership marker (a free-form collection to hold it). */
+  markers: boolean;
+  /** `marker`: the ownership marker to write, for a kind with markers. */
+  toDocument(inputs: I, keys?: Keys, marker?: OwnerMarker): D;
+  /** The marker a live document carries (never one for a kind without markers). */
+  markerOf(doc: D): OwnerMarker | undefined;
+  /** The non-secret content the marker's hash covers (ownership.ts). */
+  content(values: I): Record<string, unknown>;
   fromDocument(doc: D, previous: I, keys: Keys): O;
   diff(olds: O, news: I): EnrollmentDiff;
   attestationTypeOf(doc: D): string;
@@ -90,8 +100,10 @@ export const individualKind: RecordKind<EnrollmentInputs, EnrollmentOutputs, Dps
   noun: "enrollment",
   table: propertyPolicies,
   idOf: (inputs) => inputs.registrationId,
-  journalKey: (id) => id,
+  markers: true,
   toDocument,
+  markerOf,
+  content: enrollmentContent,
   fromDocument,
   diff: diffEnrollment,
   attestationTypeOf: (doc) => doc.attestation.type,
@@ -106,9 +118,11 @@ export const groupKind: RecordKind<GroupInputs, GroupOutputs, DpsGroup> = {
   noun: "enrollment group",
   table: groupPropertyPolicies,
   idOf: (inputs) => inputs.enrollmentGroupId,
-  // '/' is in no ID, so a group's note never meets an individual enrollment's of the same name.
-  journalKey: (id) => `enrollmentGroups/${id}`,
-  toDocument: toGroupDocument,
+  // A group's document has no free-form collection: no marker; ownership by identical content (README).
+  markers: false,
+  toDocument: (inputs, keys) => toGroupDocument(inputs, keys),
+  markerOf: () => undefined,
+  content: groupContent,
   fromDocument: fromGroupDocument,
   diff: diffGroup,
   attestationTypeOf: (doc) => doc.attestation.type,
@@ -169,45 +183,81 @@ export class RecordProvider<I extends RecordInputs, O extends RecordOutputs & I,
     ).responseBody as D;
   }
 
-  /** Whether the live record is the desired one in every field DPS returns (used after an ambiguous retry). */
-  private sameAsDesired(live: D, inputs: I): boolean {
-    const seen = this.kind.fromDocument(live, inputs, {});
-    const desired = { ...inputs, primaryKey: undefined, secondaryKey: undefined };
-    return !this.kind.diff({ ...seen, primaryKey: undefined, secondaryKey: undefined }, desired).changes;
+  /** The ownership marker for a write of `inputs` (none when the program named no stack, or the kind has none). */
+  private marker(inputs: I): OwnerMarker | undefined {
+    return this.kind.markers && inputs.ownerStack
+      ? { stack: inputs.ownerStack, hash: contentHash(this.kind.content(inputs)) }
+      : undefined;
+  }
+
+  /** Whose the live record is, for `inputs` about to be written (ownership.ts has the table). */
+  private ownership(live: D, inputs: I, known: boolean): Ownership {
+    return decideOwnership({
+      stack: inputs.ownerStack,
+      marker: this.kind.markerOf(live),
+      liveHash: contentHash(this.kind.content(this.kind.fromDocument(live, inputs, {}))),
+      desiredHash: contentHash(this.kind.content(inputs)),
+      adopt: inputs.adopt,
+      markers: this.kind.markers,
+      known,
+    });
+  }
+
+  /**
+   * Makes a live record this stack may write match `inputs`: nothing is sent when it already carries exactly this
+   * write's content (and, for a kind with markers, this write's marker) — an interrupted run's own write, found
+   * again — else one PUT with its etag.
+   */
+  private async finish(id: string, live: D, inputs: I): Promise<O> {
+    const keys = this.kind.attestationTypeOf(live) === "symmetricKey" ? await this.attestationKeys(id) : {};
+    const marker = this.marker(inputs);
+    const found = this.kind.markerOf(live);
+    const sameKeys =
+      (inputs.primaryKey === undefined || inputs.primaryKey === keys.primaryKey) &&
+      (inputs.secondaryKey === undefined || inputs.secondaryKey === keys.secondaryKey);
+    const liveHash = contentHash(this.kind.content(this.kind.fromDocument(live, inputs, {})));
+    const sameMarker = this.kind.markers
+      ? marker !== undefined && found?.stack === marker.stack && found.hash === marker.hash
+      : true;
+    if (sameMarker && sameKeys && liveHash === contentHash(this.kind.content(inputs))) {
+      return this.kind.fromDocument(live, inputs, keys);
+    }
+    const doc = await this.put(`update ${id}`, {
+      ...this.kind.toDocument(this.sendable(inputs), keys, marker),
+      etag: live.etag,
+    });
+    return this.kind.fromDocument(doc, inputs, this.kind.keysOf(doc) ?? keys);
   }
 
   async create(inputs: I): Promise<{ id: string; outs: O }> {
     const id = this.kind.idOf(inputs);
-    const journalKey = this.kind.journalKey(id);
-    // The hash leaves keys out: the journal is a plain file.
     const sent = this.sendable(inputs);
-    const hash = CreateJournal.hash(this.kind.toDocument({ ...sent, primaryKey: undefined, secondaryKey: undefined }));
-    await this.ctx.journal?.record(journalKey, hash);
     let attempts = 0;
     try {
-      const doc = await this.put(`create ${id}`, this.kind.toDocument(sent), () => attempts++);
+      const doc = await this.put(`create ${id}`, this.kind.toDocument(sent, {}, this.marker(inputs)), () => attempts++);
       return { id, outs: this.kind.fromDocument(doc, inputs, this.kind.keysOf(doc) ?? {}) };
     } catch (err) {
       if (errorStatus(err) !== 409) {
         throw new EnrollmentError(`creating ${this.what(id)} failed: ${dpsMessage(err)}`);
       }
     }
-    // 409: the record exists. Ours from an earlier attempt of this call or of an interrupted `up` (journal), or
-    // adopted on request; never silently.
+    // 409: the record exists. This stack's own from an interrupted run, or from an earlier attempt of this call
+    // whose answer was lost (its marker, or for a kind without markers its identical content, says so), or adopted
+    // on request; never silently.
     const live = await this.live(id);
-    const ours = (attempts > 1 || this.ctx.journal?.has(journalKey, hash) === true) && this.sameAsDesired(live, inputs);
-    if (!inputs.adopt && !ours) {
-      throw new EnrollmentError(
-        `${this.what(id)} already exists in DPS and this stack does not manage it. To take it over, set ` +
-          `\`adopt: true\` on this ${this.kind.noun} (the manifest entry or the resource's args) and run \`pulumi up\` ` +
-          `again; Pulumi's \`import\` does not work with dynamic providers.`,
-      );
+    const ownership = this.ownership(live, inputs, attempts > 1);
+    if (ownership.verdict === "refuse") {
+      throw new EnrollmentError(createRefusal({ what: this.what(id), noun: this.kind.noun }, ownership));
     }
-    this.ctx.log?.(`${this.what(id)} already exists in DPS: adopting it and making it match this stack`);
-    const keys = this.kind.attestationTypeOf(live) === "symmetricKey" ? await this.attestationKeys(id) : {};
+    this.ctx.log?.(
+      ownership.verdict === "ours"
+        ? `${this.what(id)} already exists in DPS, written by this stack: completing its create`
+        : `${this.what(id)} already exists in DPS: adopting it${
+            ownership.previousOwner ? ` from stack '${ownership.previousOwner}'` : ""
+          } and making it match this stack`,
+    );
     try {
-      const doc = await this.put(`update ${id}`, { ...this.kind.toDocument(sent, keys), etag: live.etag });
-      return { id, outs: this.kind.fromDocument(doc, inputs, this.kind.keysOf(doc) ?? keys) };
+      return { id, outs: await this.finish(id, live, inputs) };
     } catch (err) {
       // e.g. the existing record has another attestation type, which DPS cannot change in place.
       throw new EnrollmentError(`adopting ${this.what(id)} failed: ${dpsMessage(err)}`);
@@ -237,44 +287,70 @@ export class RecordProvider<I extends RecordInputs, O extends RecordOutputs & I,
     if (!this.kind.diff(olds, news).changesInDps) {
       // Only the state's own record changed (a new provider version): DPS already holds the record, and a
       // fleet's upgrade must not spend its operations quota on PUTs that change nothing.
-      return { outs: { ...olds, adopt: news.adopt, providerVersion: news.providerVersion } };
+      return {
+        outs: { ...olds, adopt: news.adopt, ownerStack: news.ownerStack, providerVersion: news.providerVersion },
+      };
     }
     const keys: Keys = { primaryKey: olds.primaryKey, secondaryKey: olds.secondaryKey };
+    const changed = (): EnrollmentError =>
+      new EnrollmentError(
+        `${this.what(id)} changed in DPS since this stack last saw it (etag ${olds.etag}); nothing was ` +
+          `overwritten. Run \`pulumi refresh\` to see the change, then \`pulumi up\` again.`,
+      );
     try {
       const doc = await this.put(`update ${id}`, {
-        ...this.kind.toDocument(this.sendable(news), keys),
+        ...this.kind.toDocument(this.sendable(news), keys, this.marker(news)),
         etag: olds.etag,
       });
       return { outs: this.kind.fromDocument(doc, news, this.kind.keysOf(doc) ?? keys) };
     } catch (err) {
       const status = errorStatus(err);
-      if (status === 412 || status === 404) {
-        throw new EnrollmentError(
-          `${this.what(id)} changed in DPS since this stack last saw it (etag ${olds.etag}); nothing was ` +
-            `overwritten. Run \`pulumi refresh\` to see the change, then \`pulumi up\` again.`,
-        );
-      }
+      if (status === 404) throw changed();
+      if (status !== 412) throw new EnrollmentError(`updating ${this.what(id)} failed: ${dpsMessage(err)}`);
+    }
+    // 412: the etag moved. When this stack's own write moved it (a run killed before its state was saved), finish
+    // the update; anyone else's change is never overwritten.
+    let live: D;
+    try {
+      live = await this.live(id);
+    } catch (err) {
+      if (errorStatus(err) === 404) throw changed();
+      throw new EnrollmentError(`updating ${this.what(id)} failed: ${dpsMessage(err)}`);
+    }
+    if (this.ownership(live, { ...news, adopt: false }, true).verdict !== "ours") throw changed();
+    this.ctx.log?.(`${this.what(id)} was last written by this stack's interrupted run: completing its update`);
+    try {
+      return { outs: await this.finish(id, live, news) };
+    } catch (err) {
       throw new EnrollmentError(`updating ${this.what(id)} failed: ${dpsMessage(err)}`);
     }
   }
 
   async delete(id: string, props: O): Promise<void> {
-    const journalKey = this.kind.journalKey(id);
+    const remove = (etag: string): Promise<unknown> =>
+      this.call(`delete ${id}`, () => this.kind.remove(this.ctx.client(), id, etag));
     try {
-      await this.call(`delete ${id}`, () => this.kind.remove(this.ctx.client(), id, props.etag));
-      await this.ctx.journal?.forget(journalKey);
+      await remove(props.etag);
+      return;
     } catch (err) {
       const status = errorStatus(err);
-      if (status === 404) {
-        await this.ctx.journal?.forget(journalKey);
-        return;
-      }
-      if (status === 412) {
+      if (status === 404) return;
+      if (status !== 412) throw new EnrollmentError(`deleting ${this.what(id)} failed: ${dpsMessage(err)}`);
+    }
+    // 412: deleted only when this stack's own interrupted write moved the etag (its marker, content untouched since;
+    // for a kind without markers, content identical to the stored state's).
+    try {
+      const live = await this.live(id);
+      if (this.ownership(live, { ...props, adopt: false }, true).verdict !== "ours") {
         throw new EnrollmentError(
           `${this.what(id)} changed in DPS since this stack last saw it; it was not deleted. Run \`pulumi refresh\`, ` +
             `then run the operation again.`,
         );
       }
+      await remove(live.etag ?? "*");
+    } catch (err) {
+      if (err instanceof EnrollmentError) throw err;
+      if (errorStatus(err) === 404) return;
       throw new EnrollmentError(`deleting ${this.what(id)} failed: ${dpsMessage(err)}`);
     }
   }

@@ -1,14 +1,11 @@
 // What every resource type of this package shares in one provider process: the stack configuration (handed over by
 // `configure`, read in the package's fixed namespace), one DPS client per DPS and credentials, one pacer per DPS
 // (pacing.ts: every request of every client to that DPS waits for it), the retry policy, the certificate stash
-// between `check` and `create`/`update`, and the create journal. A resource type's provider
-// (individual-enrollment-provider.ts; an enrollment group's next to it) takes its context from here.
-import * as path from "node:path";
-
+// between `check` and `create`/`update`. A resource type's provider (individual-enrollment-provider.ts; an
+// enrollment group's next to it) takes its context from here.
 import { createServiceClient, serviceHostName } from "../service-client";
 import { CertificateStash } from "./certificates";
-import { configKeys, resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
-import { CreateJournal } from "./journal";
+import { resolveConnection, resolveServiceTarget, type ConfigGetter } from "./connection";
 import type { ServiceTarget } from "./normalize";
 import { configuredOperationsPerMinute, defaultStallMs, PacerRegistry, pacingSummary } from "./pacing";
 import type { ProviderContext } from "./provider";
@@ -19,9 +16,6 @@ import { defaultRetry, type RetryOptions } from "./retry";
  * consuming project is called: this project is named so, so its stack files need no change.
  */
 export const configNamespace = "dps-enrollments";
-
-/** Where the create journal goes unless config `createJournal` says otherwise (relative to the program). */
-export const defaultJournalFile = path.join(".dps-enrollments", "create-journal.jsonl");
 
 /** The config a dynamic provider's `configure` receives (keys with a namespace are read as they are). */
 export interface ProviderConfig {
@@ -49,10 +43,9 @@ export interface RuntimeOptions {
   reportPacing?: boolean;
 }
 
-/** A runtime whose relative paths (config files, the journal) are anchored at `programDir`. */
+/** A runtime whose relative paths (config files) are anchored at `programDir`. */
 export function createRuntime(programDir: string = process.cwd(), options: RuntimeOptions = {}): Runtime {
   let get: ConfigGetter = () => undefined;
-  let journal: CreateJournal | undefined;
   let pacers = new PacerRegistry(configuredOperationsPerMinute(get));
   let problem: string | undefined;
   let reporting = false;
@@ -64,7 +57,6 @@ export function createRuntime(programDir: string = process.cwd(), options: Runti
     pacers: () => pacers,
     configure: (req) => {
       get = (key) => req.config.get(`${configNamespace}:${key}`);
-      journal = undefined;
       contexts.clear();
       // Never a throw: the dynamic-provider host would not call configure again. check reports the problem.
       try {
@@ -102,10 +94,8 @@ export function createRuntime(programDir: string = process.cwd(), options: Runti
             ...clientOptions,
             pacing: { pacer, stallMs: options.stallMs ?? defaultStallMs },
           });
-          journal ??= new CreateJournal(path.resolve(programDir, get(configKeys.createJournal) || defaultJournalFile));
           return {
             client: () => client,
-            journal,
             certificates,
             retry: options.retry ?? defaultRetry,
             log: options.log,

@@ -73,6 +73,12 @@ export interface EnrollmentInputs {
   optionalDeviceInformation?: Record<string, unknown>;
   /** Take over an enrollment that already exists in DPS instead of failing on 409 (Pulumi's import cannot work). */
   adopt: boolean;
+  /**
+   * The stack that owns the enrollment, `<organization>/<project>/<stack>` (the resource class sets it): the provider
+   * writes it into DPS as an ownership marker, so a later run from any clone can finish this stack's interrupted
+   * work and never takes another stack's enrollment (ownership.ts). Absent: no marker is written.
+   */
+  ownerStack?: string;
   /** The DPS holding this enrollment when not the stack's configured one (platform azure): its service host name. */
   serviceHostName?: string;
   /** Shared access policy for serviceHostName; without a key, Microsoft Entra ID (DefaultAzureCredential). */
@@ -138,6 +144,7 @@ type SharedInputs = Pick<
   EnrollmentInputs,
   | SharedField
   | "adopt"
+  | "ownerStack"
   | "serviceHostName"
   | "serviceAccessKeyName"
   | "serviceAccessKey"

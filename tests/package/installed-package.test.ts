@@ -138,7 +138,6 @@ beforeAll(async () => {
     "dps-enrollments:connectionString": { value: emulator.connection.connectionString, secret: true },
     "dps-enrollments:endpoint": { value: `https://localhost:${emulator.port}` },
     "dps-enrollments:caCertificate": { value: "certs/dps-ca.pem" },
-    "dps-enrollments:createJournal": { value: "journal/creates.jsonl" },
     gatewayKey: { value: gatewayKey, secret: true },
     gatewaySecondaryKey: { value: gatewaySecondaryKey, secret: true },
   });
@@ -165,8 +164,11 @@ test("npm pack, npm install into a new program, then preview, up, a no-change pr
     symmetricKey: { primaryKey: string };
   };
   expect(keys.symmetricKey.primaryKey).toBe(gatewayKey);
-  // The create journal went where the program's config put it.
-  expect(fs.existsSync(path.join(program, "journal", "creates.jsonl"))).toBe(true);
+  // Ownership is recorded in DPS, naming this program's own project and stack; nothing is written beside the program.
+  const info = (gateway as unknown as { optionalDeviceInformation: Record<string, { stack: string; hash: string }> })
+    .optionalDeviceInformation;
+  expect(info["dps-enrollments"].stack).toBe("organization/my-iot-fleet/dev");
+  expect(info["dps-enrollments"].hash).toMatch(/^[0-9a-f]{64}$/);
   expect(fs.existsSync(path.join(program, ".dps-enrollments"))).toBe(false);
 
   const deployment = (await stack.exportStack()).deployment as {

@@ -236,6 +236,7 @@ describe("stack dev", () => {
       reprovisionPolicy: "reprovisionAndMigrateData",
       enabled: true,
       adopt: false,
+      ownerStack: "organization/dps-enrollments/dev",
       linkedHubs: hubs,
       ...service,
     });
@@ -249,6 +250,7 @@ describe("stack dev", () => {
       reprovisionPolicy: "reprovisionAndResetData",
       enabled: true,
       adopt: false,
+      ownerStack: "organization/dps-enrollments/dev",
       linkedHubs: hubs,
       ...service,
     });
@@ -392,6 +394,7 @@ describe("stack prod", () => {
       reprovisionPolicy: "never",
       enabled: true,
       adopt: false,
+      ownerStack: "organization/dps-enrollments/prod",
       linkedHubs: hubs,
       serviceHostName: "dpsenr-prod-dps.azure-devices-provisioning.net",
     });

@@ -47,7 +47,7 @@ beforeAll(async () => {
       ],
     },
   });
-  // A project directory of its own: caCertificate is relative to it, and the runtime keeps its journal there.
+  // A project directory of its own: caCertificate is relative to it.
   projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-credentials-"));
   fs.mkdirSync(path.join(projectDir, "certs"));
   fs.writeFileSync(path.join(projectDir, "certs", "dps-ca.pem"), emulator.caPem);

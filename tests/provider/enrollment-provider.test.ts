@@ -1,10 +1,19 @@
-// The IndividualEnrollment provider's methods against the emulator over HTTPS, with Microsoft's service client.
+// Both kinds' provider methods (enrollments, groups) against the emulator over HTTPS, with Microsoft's service client.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
 import type { IndividualEnrollment } from "azure-iot-provisioning-service/dist/interfaces";
 
 import { Pacer } from "../../dynamic-providers/enrollment/pacer";
-import { EnrollmentProvider } from "../../dynamic-providers/enrollment/provider";
+import { EnrollmentProvider, GroupProvider } from "../../dynamic-providers/enrollment/provider";
 import { createServiceClient } from "../../dynamic-providers/service-client";
-import type { EnrollmentInputs, EnrollmentSpec } from "../../dynamic-providers/enrollment/types";
+import type {
+  EnrollmentInputs,
+  EnrollmentSpec,
+  GroupInputs,
+  GroupSpec,
+} from "../../dynamic-providers/enrollment/types";
 import { issueCertificate } from "../../emulator/pki";
 import { emulatorStats } from "../../scripts/lib/emulator-stats";
 import { rejection, startTestEmulator, type TestEmulator } from "../support/emulator";
@@ -136,6 +145,176 @@ describe("drift and concurrency", () => {
     const adopted = await provider.create({ ...desired, adopt: true });
     expect(adopted.outs.iotEdge).toBe(true);
     expect(adopted.outs.adopt).toBe(true);
+  });
+});
+
+describe("ownership markers: a run killed before its state was saved is finished, nobody else's work is taken", () => {
+  const stack = "organization/dps-enrollments/fleet";
+  let logged: TestEmulator;
+  let owned: EnrollmentProvider;
+  /** Method, path and status of every request since `from` (the request log's index). */
+  const requestsSince = async (from: number): Promise<string[]> =>
+    (await logged.requests()).slice(from).map((r) => `${r.method} ${r.path.split("?")[0]} ${r.status}`);
+  const mine = (spec: EnrollmentSpec): EnrollmentInputs => ({ ...inputs(spec), ownerStack: stack });
+
+  beforeAll(async () => {
+    logged = await startTestEmulator({ requestLog: path.join(os.tmpdir(), `dps-ownership-${process.pid}.log`) });
+    owned = new EnrollmentProvider({ client: () => logged.client(), retry: fastRetry });
+  });
+
+  afterAll(async () => {
+    await logged.dispose();
+    fs.rmSync(path.join(os.tmpdir(), `dps-ownership-${process.pid}.log`), { force: true });
+  });
+
+  test("a create this stack already sent is taken back by its marker, with no second write", async () => {
+    const desired = mine({ registrationId: "own-create", attestationType: "symmetricKey" });
+    const first = await owned.create(desired);
+    const marker = (
+      (await logged.client().getIndividualEnrollment("own-create")).responseBody as unknown as {
+        optionalDeviceInformation: Record<string, { stack: string }>;
+      }
+    ).optionalDeviceInformation;
+    expect(marker["dps-enrollments"].stack).toBe(stack);
+    const from = (await logged.requests()).length;
+    // The state lost the create: the next run creates again.
+    const again = await owned.create(desired);
+    expect(await requestsSince(from)).toEqual([
+      "PUT /enrollments/own-create 409",
+      "GET /enrollments/own-create 200",
+      "POST /enrollments/own-create/attestationmechanism 200",
+    ]);
+    expect(again.outs).toEqual(first.outs);
+    expect(again.outs.optionalDeviceInformation).toBeUndefined();
+  });
+
+  test("this stack's enrollment changed in DPS since, and another stack's, are refused; nothing is written", async () => {
+    const changed = mine({ registrationId: "own-changed", attestationType: "symmetricKey" });
+    await owned.create(changed);
+    const live = (await logged.client().getIndividualEnrollment("own-changed")).responseBody;
+    const theirs = (
+      await logged.client().createOrUpdateIndividualEnrollment({ ...live, capabilities: { iotEdge: true } })
+    ).responseBody.etag;
+    await expect(owned.create(changed)).rejects.toThrow(
+      "enrollment 'own-changed' already exists in DPS with this stack's ownership marker, but was changed in DPS " +
+        "since this stack wrote it; nothing was overwritten. To take it over, set `adopt: true`",
+    );
+    const other = { ...changed, registrationId: "own-changed", ownerStack: "organization/dps-enrollments/other" };
+    await expect(owned.create(other)).rejects.toThrow(
+      "enrollment 'own-changed' already exists in DPS and belongs to stack 'organization/dps-enrollments/fleet' " +
+        "(its ownership marker says so); this stack does not manage it.",
+    );
+    expect((await logged.client().getIndividualEnrollment("own-changed")).responseBody.etag).toBe(theirs);
+  });
+
+  test("an update answered 412 because this stack's own write moved the etag completes; anyone else's refuses", async () => {
+    const v1 = mine({ registrationId: "own-update", attestationType: "symmetricKey" });
+    const created = await owned.create(v1);
+    const v2 = { ...v1, enabled: false };
+    const written = await owned.update("own-update", created.outs, v2);
+    const from = (await logged.requests()).length;
+    // The state still holds v1's etag (the run that wrote v2 was killed): the same update again.
+    const finished = await owned.update("own-update", created.outs, v2);
+    expect(await requestsSince(from)).toEqual([
+      "PUT /enrollments/own-update 412",
+      "GET /enrollments/own-update 200",
+      "POST /enrollments/own-update/attestationmechanism 200",
+    ]);
+    expect(finished.outs).toEqual(written.outs);
+
+    // Someone else changes it (the marker stays, the content differs): the stale update overwrites nothing.
+    const live = (await logged.client().getIndividualEnrollment("own-update")).responseBody;
+    await logged.client().createOrUpdateIndividualEnrollment({ ...live, deviceId: "theirs" });
+    await expect(owned.update("own-update", written.outs, { ...v2, enabled: true })).rejects.toThrow(
+      `enrollment 'own-update' changed in DPS since this stack last saw it (etag ${written.outs.etag}); nothing was ` +
+        "overwritten. Run `pulumi refresh` to see the change, then `pulumi up` again.",
+    );
+    expect((await logged.client().getIndividualEnrollment("own-update")).responseBody.deviceId).toBe("theirs");
+  });
+
+  test("a delete answered 412 because this stack's own write moved the etag deletes; 404 is done", async () => {
+    const v1 = mine({ registrationId: "own-delete", attestationType: "symmetricKey" });
+    const created = await owned.create(v1);
+    await owned.update("own-delete", created.outs, { ...v1, iotEdge: true });
+    const before = (await logged.requests()).length;
+    // The state still holds the etag from before the update (the run that updated was killed).
+    await owned.delete("own-delete", created.outs);
+    expect(await requestsSince(before)).toEqual([
+      "DELETE /enrollments/own-delete 412",
+      "GET /enrollments/own-delete 200",
+      "DELETE /enrollments/own-delete 204",
+    ]);
+    expect((await rejection(logged.client().getIndividualEnrollment("own-delete"))).status).toBe(404);
+    const from = (await logged.requests()).length;
+    await owned.delete("own-delete", created.outs);
+    expect(await requestsSince(from)).toEqual(["DELETE /enrollments/own-delete 404"]);
+  });
+});
+
+describe("enrollment groups have no marker: their own interrupted writes are taken back by identical content only", () => {
+  const stack = "organization/dps-enrollments/fleet";
+  let logged: TestEmulator;
+  let groups: GroupProvider;
+  const requestsSince = async (from: number): Promise<string[]> =>
+    (await logged.requests()).slice(from).map((r) => `${r.method} ${r.path.split("?")[0]} ${r.status}`);
+  const mine = (spec: GroupSpec): GroupInputs => {
+    const result = groups.check(spec, { linkedHubs: [hub1, hub2], adopt: false });
+    if (!result.inputs) throw new Error(JSON.stringify(result.failures));
+    return { ...result.inputs, ownerStack: stack };
+  };
+
+  beforeAll(async () => {
+    logged = await startTestEmulator({ requestLog: path.join(os.tmpdir(), `dps-group-ownership-${process.pid}.log`) });
+    groups = new GroupProvider({ client: () => logged.client(), retry: fastRetry });
+  });
+
+  afterAll(async () => {
+    await logged.dispose();
+    fs.rmSync(path.join(os.tmpdir(), `dps-group-ownership-${process.pid}.log`), { force: true });
+  });
+
+  test("a create already sent is taken back with no second write; a group changed since is refused", async () => {
+    const desired = mine({ enrollmentGroupId: "grp-create", attestationType: "symmetricKey" });
+    const first = await groups.create(desired);
+    const from = (await logged.requests()).length;
+    const again = await groups.create(desired);
+    expect(await requestsSince(from)).toEqual([
+      "PUT /enrollmentGroups/grp-create 409",
+      "GET /enrollmentGroups/grp-create 200",
+      "POST /enrollmentgroups/grp-create/attestationmechanism 200",
+    ]);
+    expect(again.outs).toEqual(first.outs);
+
+    const live = (await logged.client().getEnrollmentGroup("grp-create")).responseBody;
+    const theirs = (await logged.client().createOrUpdateEnrollmentGroup({ ...live, capabilities: { iotEdge: true } }))
+      .responseBody.etag;
+    await expect(groups.create(desired)).rejects.toThrow(
+      "enrollment group 'grp-create' already exists in DPS and this stack does not manage it. To take it over, set " +
+        "`adopt: true`",
+    );
+    expect((await logged.client().getEnrollmentGroup("grp-create")).responseBody.etag).toBe(theirs);
+  });
+
+  test("an update answered 412 after this stack's own write completes; anyone else's change refuses", async () => {
+    const v1 = mine({ enrollmentGroupId: "grp-update", attestationType: "symmetricKey" });
+    const created = await groups.create(v1);
+    const v2 = { ...v1, enabled: false };
+    const written = await groups.update("grp-update", created.outs, v2);
+    const from = (await logged.requests()).length;
+    const finished = await groups.update("grp-update", created.outs, v2);
+    expect(await requestsSince(from)).toEqual([
+      "PUT /enrollmentGroups/grp-update 412",
+      "GET /enrollmentGroups/grp-update 200",
+      "POST /enrollmentgroups/grp-update/attestationmechanism 200",
+    ]);
+    expect(finished.outs).toEqual(written.outs);
+
+    const live = (await logged.client().getEnrollmentGroup("grp-update")).responseBody;
+    await logged.client().createOrUpdateEnrollmentGroup({ ...live, capabilities: { iotEdge: true } });
+    await expect(groups.update("grp-update", written.outs, { ...v2, enabled: true })).rejects.toThrow(
+      `enrollment group 'grp-update' changed in DPS since this stack last saw it (etag ${written.outs.etag})`,
+    );
+    expect((await logged.client().getEnrollmentGroup("grp-update")).responseBody.capabilities?.iotEdge).toBe(true);
   });
 });
 

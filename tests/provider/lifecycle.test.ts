@@ -80,6 +80,27 @@ test("up, no-change preview, update in place, refresh shows drift, destroy; keys
     // The serialized provider is a require() of the installed package, not code.
     expect(r.inputs.__provider).toBe(serializedProvider);
   }
+  // Each record's stack trace is the frames of its construction on the program's side, source-mapped (see
+  // dynamic-providers/shallow-stacks.ts), not the module loader's and the SDK's frames beneath them.
+  const traces = Object.fromEntries(
+    fileResources.map((r) => {
+      const { id, stackTrace } = r as unknown as { id: string; stackTrace: { sourcePosition?: string }[] };
+      return [id, stackTrace.map((frame) => frame.sourcePosition?.split(checkout).join("") ?? "(none)")];
+    }),
+  );
+  const base = expect.stringMatching(
+    /^project:\/\/\/node_modules\/@dps-enrollments\/enrollment-provider\/dist\/resource-props\.js#\d+,\d+$/,
+  );
+  const ours = expect.stringMatching(
+    /^project:\/\/\/node_modules\/@dps-enrollments\/enrollment-provider\/dist\/individual-enrollment\.js#\d+,\d+$/,
+  );
+  // The shared base class's super call (DpsRecordResource), the resource's constructor, the fixture's
+  // `new IndividualEnrollment(...)` lines; the module loader's frame above them has no position.
+  expect(traces).toEqual({
+    "sym-generated": [base, ours, "project:///index.ts#12,19", "(none)"],
+    "sym-given": [base, ours, "project:///index.ts#20,15", "(none)"],
+    "x509-both": [base, ours, "project:///index.ts#36,3", "(none)"],
+  });
 
   const destroy = await stack.destroy({ onOutput: capture });
   expect(destroy.summary.resourceChanges).toEqual({ delete: 4 });

@@ -150,11 +150,12 @@ test("a stack written by the provider before it was a package upgrades in place"
     .split("\n")
     .filter((l) => l.includes(` ${enrollmentType} `))
     .map((l) => l.trim().replace(/\s+/g, " "));
+  // ownerStack (the owner the provider marks in DPS) is new in the inputs too: recorded, never compared by diff.
   expect(lines.sort()).toEqual([
-    `~ ${enrollmentType} sym-generated update [diff: +providerVersion]`,
-    `~ ${enrollmentType} sym-given update [diff: +providerVersion~iotHubs]`,
+    `~ ${enrollmentType} sym-generated update [diff: +ownerStack,providerVersion]`,
+    `~ ${enrollmentType} sym-given update [diff: +ownerStack,providerVersion~iotHubs]`,
     // The legacy state predates certificateValidity too, which check now derives (and diff never compares).
-    `~ ${enrollmentType} x509-both update [diff: +certificateValidity,providerVersion]`,
+    `~ ${enrollmentType} x509-both update [diff: +certificateValidity,ownerStack,providerVersion]`,
   ]);
   output.push(...shown);
 
@@ -166,12 +167,13 @@ test("a stack written by the provider before it was a package upgrades in place"
   expect({ generated: await live("sym-generated"), x509: await live("x509-both") }).toEqual(etags);
   const upgraded = await enrollmentState();
   for (const r of Object.values(upgraded)) {
-    expect([r.id, r.inputs.__provider, r.inputs.providerVersion, r.outputs.providerVersion]).toEqual([
+    expect([
       r.id,
-      serializedProvider,
-      providerVersion,
-      providerVersion,
-    ]);
+      r.inputs.__provider,
+      r.inputs.providerVersion,
+      r.outputs.providerVersion,
+      r.outputs.ownerStack,
+    ]).toEqual([r.id, serializedProvider, providerVersion, providerVersion, "organization/dps-enrollments/upgrade"]);
   }
   expect(upgraded["sym-generated"].outputs.etag).toBe(legacy["sym-generated"].outputs.etag);
   // Keys stayed secret through both providers.

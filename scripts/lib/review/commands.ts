@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { checkpointEnv, stackPlatform } from "../checkpoints";
 import { FlagError, parseFlags } from "../flags";
 import { changeSetFingerprint } from "./fingerprint";
 import { gateDecision } from "./gate";
@@ -204,7 +205,12 @@ export async function deployCommand(argv: readonly string[], io: CommandIO): Pro
         ...(usePlan ? ["--plan", planFile] : []),
         ...settings.policyFlags,
       ],
-      { workDir: io.workDir, env: cliEnv(stack, env), onOutput: io.stdout },
+      {
+        workDir: io.workDir,
+        // Linear for enrollment-only stacks, checkpoints kept for azure (scripts/lib/checkpoints.ts).
+        env: { ...cliEnv(stack, env), ...checkpointEnv(stackPlatform(io.workDir, stack), env) },
+        onOutput: io.stdout,
+      },
     );
     if (up.exitCode !== 0) {
       io.stdout(`pulumi up --stack ${stack} failed (exit code ${up.exitCode})\n`);

@@ -3,7 +3,8 @@
 // floor (tests/fixtures/noop-program: the same CLI, language host, flags and environment, resources that do nothing)
 // and the raw SDK (the same DPS calls with Microsoft's client at the same concurrency); `up` with checkpoints too at
 // the sizes that can afford it; peak memory of the CLI, program and provider; state bytes per enrollment; and the
-// throttled run (emulator --throttle, achieved rate ÷ quota, failures). Writes the figures as JSON and Markdown and
+// throttled run (emulator --throttle, achieved rate ÷ quota, failures); first, the fixed cost of a no-change preview
+// (7 enrollments beside 7 no-op resources). Writes the figures as JSON and Markdown and
 // an SVG chart of `up` time against enrollment count.
 //
 //   npm run bench:provider -- [--enrollments 1000,10000] [--parallel 16] [--throttled 5000] [--out docs]
@@ -19,6 +20,7 @@ import { spawnEmulator } from "../tests/support/emulator-process";
 import { renderChart } from "./lib/bench/chart";
 import {
   renderMarkdown,
+  type FixedCostFigures,
   renderText,
   throttledFigures,
   type BenchReport,
@@ -196,6 +198,40 @@ async function measureSize(
   return { enrollments: n, operations, stateBytesPerEnrollment: stateBytes / n };
 }
 
+/** As many enrollments as the `local` stack has: a preview this small is almost all fixed cost. */
+const fixedCostSize = 7;
+
+/** A no-change preview of `fixedCostSize` enrollments beside as many no-op resources (the median of three each). */
+async function measureFixedCost(
+  options: BenchOptions,
+  projects: BenchProjects,
+  emulator: { dataDir: string },
+): Promise<FixedCostFigures> {
+  const n = fixedCostSize;
+  const project = await enrollmentStack(projects.enrollments, `fixed-${n}`, {
+    count: n,
+    prefix: `f${n}-`,
+    dataDir: emulator.dataDir,
+    env: defaultSettings,
+    config: { dpsOperationsPerMinute: { value: String(unthrottledPerMinute) } },
+  });
+  const noop = await noopStack(projects.noop, `noop-fixed-${n}`, { count: n, env: defaultSettings });
+  await project.up({ parallel: options.parallel });
+  await noop.up({ parallel: options.parallel });
+  const median = async (project: ScratchProject, stack: Stack, label: string): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) times.push((await step(label, project, () => stack.preview())).seconds);
+    return times.sort((a, b) => a - b)[1];
+  };
+  const seconds = await median(projects.enrollments, project, `preview ${n}`);
+  const floorSeconds = await median(projects.noop, noop, `no-op preview ${n}`);
+  await project.destroy({ parallel: options.parallel });
+  await noop.destroy({ parallel: options.parallel });
+  await project.workspace.removeStack(project.name);
+  await noop.workspace.removeStack(noop.name);
+  return { enrollments: n, seconds, floorSeconds };
+}
+
 /** The chart's series: `up` (default settings) of this project, of the no-op floor and of the raw SDK per size. */
 function upChart(report: BenchReport): string {
   const up = (pick: (op: OperationFigures) => number | undefined): (readonly [number, number])[] =>
@@ -240,6 +276,8 @@ async function main(): Promise<void> {
   const client = createServiceClient(emulatorClientOptions(emulator.connection));
   const projects = benchProjects();
   try {
+    log(`${fixedCostSize}: no-change preview (the fixed cost)`);
+    report.previewFixed = await measureFixedCost(options, projects, { dataDir });
     for (const n of options.sizes) {
       report.sizes.push(await measureSize(n, options, projects, { dataDir, client }));
       console.log(renderText({ ...report, sizes: [report.sizes[report.sizes.length - 1]] }));

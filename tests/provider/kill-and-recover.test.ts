@@ -60,13 +60,23 @@ const adoptAdvice =
   "To take it over, set `adopt: true` on this enrollment (the manifest entry or the resource's args) and run " +
   "`pulumi up` again; Pulumi's `import` does not work with dynamic providers.";
 
-/** The manifest both clones hold (as if committed): the fleet, then the two IDs someone else holds in DPS. */
-function manifest(options: { batch: number; adoptUnmarked: boolean; withOtherStacks: boolean }): string {
+/**
+ * A manifest as committed: the fleet, then (unless `fleetOnly`) the two IDs someone else holds in DPS. A run killed
+ * on purpose names the fleet only: a refused ID would end it on its own, maybe before the kill point (the bug this
+ * pins: "regression: an up refused before its kill point was taken for a killed one").
+ */
+function manifest(options: {
+  batch: number;
+  adoptUnmarked: boolean;
+  withOtherStacks: boolean;
+  fleetOnly?: boolean;
+}): string {
   const lines = ["individualEnrollments:"];
   fleetIds.forEach((id, i) => {
     lines.push(`  - registrationId: ${id}`, "    attestation: { symmetricKey: {} }");
     if (options.batch > 1 || i % 4 === 0) lines.push(`    optionalDeviceInformation: { batch: ${options.batch} }`);
   });
+  if (options.fleetOnly) return `${lines.join("\n")}\n`;
   lines.push("  - registrationId: taken-unmarked", "    attestation: { symmetricKey: {} }");
   if (options.adoptUnmarked) lines.push("    adopt: true");
   if (options.withOtherStacks)
@@ -109,9 +119,10 @@ async function killedWhen(
   operation: Promise<unknown>,
   ready: () => Promise<boolean>,
 ): Promise<{ outcome: string; pid: number }> {
+  // A run that ends before the kill says how, so a failing test names the reason.
   const outcome = operation.then(
-    () => "finished",
-    () => "killed",
+    () => "finished on its own",
+    (err: Error) => `failed on its own: ${err.message}`,
   );
   let ended = false;
   void outcome.then(() => (ended = true));
@@ -120,7 +131,8 @@ async function killedWhen(
       const pid = findProcess(pinnedPulumiExecutable(), command, clone.workDir);
       if (pid !== undefined) {
         killTree(pid);
-        return { outcome: await outcome, pid };
+        await outcome;
+        return { outcome: "killed", pid };
       }
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -194,9 +206,9 @@ beforeAll(async () => {
   });
   const stackFile = path.join("stacks", `Pulumi.${stackName}.yaml`);
   fs.copyFileSync(path.join(cloneA.workDir, stackFile), path.join(cloneB.workDir, stackFile));
-  const text = manifest({ batch: 1, adoptUnmarked: false, withOtherStacks: true });
-  writeManifest(cloneA, text);
-  writeManifest(cloneB, text);
+  // A holds the commit that named the fleet; B the next one, which also names the two IDs someone else holds.
+  writeManifest(cloneA, manifest({ batch: 1, adoptUnmarked: false, withOtherStacks: true, fleetOnly: true }));
+  writeManifest(cloneB, manifest({ batch: 1, adoptUnmarked: false, withOtherStacks: true }));
 
   // Someone else's enrollments: two with IDs the manifest also names, two unrelated; one of each pair marked by
   // another stack of the same project.

@@ -1,4 +1,5 @@
 import {
+  previewCost,
   quotaShare,
   ratio,
   renderMarkdown,
@@ -133,4 +134,36 @@ test("throttledFigures: the pacing lane's run as this report shows it (operation
     inDps: 4990,
     inState: 4980,
   });
+});
+
+/** Two sizes with previews, and the fixed-cost preview of a handful. */
+function withPreviews(): BenchReport {
+  const preview = (n: number, s: number, floor: number): BenchReport["sizes"][number] => ({
+    enrollments: n,
+    operations: [{ label: "no-change preview", seconds: s, floorSeconds: floor, sdkSeconds: 1, sdkCalls: `${n} GET` }],
+  });
+  return {
+    ...report,
+    sizes: [preview(10_000, 61, 52), preview(1000, 7, 7)],
+    previewFixed: { enrollments: 10, seconds: 3.46, floorSeconds: 2.83 },
+    throttled: undefined,
+  };
+}
+
+test("previewCost: the slope between the two largest sizes, whatever their order, this project and the floor", () => {
+  expect(previewCost(withPreviews())).toEqual({ from: 1000, to: 10_000, perResourceMs: 6, floorPerResourceMs: 5 });
+  expect(previewCost(report)).toBeUndefined();
+});
+
+test("renderText and renderMarkdown: the preview's cost per resource (ratio) and fixed cost (difference)", () => {
+  expect(renderText(withPreviews()).split("\n").slice(-3)).toEqual([
+    "no-change preview per resource (slope from 1,000 to 10,000): 6.00 ms per enrollment, no-op 5.00 ms per resource (1.2×)",
+    "no-change preview fixed cost (10 enrollments, 10 no-op resources): 3.5 s, no-op 2.8 s (+0.6 s)",
+    "",
+  ]);
+  expect(renderMarkdown(withPreviews()).split("\n").slice(-3)).toEqual([
+    "- No-change preview per resource (slope from 1,000 to 10,000): 6.00 ms per enrollment, no-op 5.00 ms per resource (1.2×).",
+    "- No-change preview fixed cost (10 enrollments, 10 no-op resources): 3.5 s, no-op 2.8 s (+0.6 s).",
+    "",
+  ]);
 });

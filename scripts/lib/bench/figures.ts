@@ -68,6 +68,13 @@ export function throttledFigures(
   };
 }
 
+/** A no-change preview of a handful of enrollments beside as many no-op resources: the fixed cost of a preview. */
+export interface FixedCostFigures {
+  enrollments: number;
+  seconds: number;
+  floorSeconds: number;
+}
+
 export interface BenchReport {
   /** ISO time the run started. */
   date: string;
@@ -77,7 +84,59 @@ export interface BenchReport {
   /** What was configured so the pacer does not dominate the unthrottled sizes. */
   settings: string[];
   sizes: SizeFigures[];
+  previewFixed?: FixedCostFigures;
   throttled?: ThrottledFigures | { skipped: string };
+}
+
+/** What a no-change preview costs per resource, this project beside the no-op floor. */
+export interface PreviewCost {
+  from: number;
+  to: number;
+  /** Milliseconds per enrollment (per no-op resource): the slope between the two largest sizes. */
+  perResourceMs: number;
+  floorPerResourceMs: number;
+}
+
+/** The slope of the no-change preview between the two largest sizes measured (undefined with fewer than two). */
+export function previewCost(report: Pick<BenchReport, "sizes">): PreviewCost | undefined {
+  const points = report.sizes
+    .map((size) => ({ n: size.enrollments, op: size.operations.find((o) => o.label === "no-change preview") }))
+    .filter((p) => p.op?.seconds !== undefined && p.op.floorSeconds !== undefined)
+    .sort((a, b) => a.n - b.n)
+    .slice(-2);
+  if (points.length < 2 || points[1].n === points[0].n) return undefined;
+  const [a, b] = points;
+  const slope = (ta: number, tb: number): number => ((tb - ta) * 1000) / (b.n - a.n);
+  return {
+    from: a.n,
+    to: b.n,
+    perResourceMs: slope(a.op?.seconds ?? 0, b.op?.seconds ?? 0),
+    floorPerResourceMs: slope(a.op?.floorSeconds ?? 0, b.op?.floorSeconds ?? 0),
+  };
+}
+
+/** The preview lines: per-resource cost (ratio to the floor) and fixed cost (difference to the floor). */
+function previewLines(report: BenchReport): string[] {
+  const out: string[] = [];
+  const cost = previewCost(report);
+  if (cost) {
+    out.push(
+      `no-change preview per resource (slope from ${cost.from.toLocaleString("en-US")} to ` +
+        `${cost.to.toLocaleString("en-US")}): ${cost.perResourceMs.toFixed(2)} ms per enrollment, no-op ` +
+        `${cost.floorPerResourceMs.toFixed(2)} ms per resource ` +
+        `(${ratio(cost.perResourceMs, cost.floorPerResourceMs)})`,
+    );
+  }
+  const fixed = report.previewFixed;
+  if (fixed) {
+    const extra = fixed.seconds - fixed.floorSeconds;
+    out.push(
+      `no-change preview fixed cost (${fixed.enrollments} enrollments, ${fixed.enrollments} no-op resources): ` +
+        `${seconds(fixed.seconds)}, no-op ${seconds(fixed.floorSeconds)} ` +
+        `(${extra >= 0 ? "+" : "−"}${Math.abs(extra).toFixed(1)} s)`,
+    );
+  }
+  return out;
 }
 
 /** `a / b` as e.g. "2.3×", or "—" when either is missing. */
@@ -143,6 +202,8 @@ export function renderText(report: BenchReport): string {
       out.push(`  state: ${size.stateBytesPerEnrollment.toFixed(0)} bytes per enrollment`);
     }
   }
+  const preview = previewLines(report);
+  if (preview.length > 0) out.push("", ...preview);
   const throttled = throttledLine(report.throttled);
   if (throttled) out.push("", throttled);
   return `${out.join("\n")}\n`;
@@ -191,7 +252,10 @@ export function renderMarkdown(report: BenchReport): string {
       out.push("", `State: ${size.stateBytesPerEnrollment.toFixed(0)} bytes per enrollment.`);
     }
   }
+  const sentence = (line: string): string => `${line[0].toUpperCase()}${line.slice(1)}.`;
+  const preview = previewLines(report);
+  if (preview.length > 0) out.push("", ...preview.map((line) => `- ${sentence(line)}`));
   const throttled = throttledLine(report.throttled);
-  if (throttled) out.push("", `${throttled[0].toUpperCase()}${throttled.slice(1)}.`);
+  if (throttled) out.push("", sentence(throttled));
   return `${out.join("\n")}\n`;
 }

@@ -139,6 +139,7 @@ async function measureSize(
       sdkSeconds: sdk.create,
       sdkCalls: `${n} PUT`,
       peaks: up.peaks,
+      floorPeaks: upFloor.peaks,
     },
   ];
   const checkpointed: OperationFigures = { label: "up (create all), checkpoints on" };
@@ -160,6 +161,7 @@ async function measureSize(
       sdkSeconds: sdk.create,
       sdkCalls: `${n} PUT`,
       peaks: measured.peaks,
+      floorPeaks: measuredFloor.peaks,
     });
     // Its destroy would be as slow again and is not what is measured: the stacks go, the enrollments by the SDK.
     await slow.workspace.removeStack(slow.name, { force: true });
@@ -177,6 +179,7 @@ async function measureSize(
       sdkSeconds: sdk.get,
       sdkCalls: `${n} GET`,
       peaks: preview.peaks,
+      floorPeaks: previewFloor.peaks,
     },
     {
       label: "refresh",
@@ -185,6 +188,7 @@ async function measureSize(
       sdkSeconds: sdk.refresh,
       sdkCalls: `${n} GET + ${n} keys POST`,
       peaks: refresh.peaks,
+      floorPeaks: refreshFloor.peaks,
     },
     {
       label: "destroy, default settings",
@@ -193,6 +197,7 @@ async function measureSize(
       sdkSeconds: sdk.delete,
       sdkCalls: `${n} DELETE`,
       peaks: destroy.peaks,
+      floorPeaks: destroyFloor.peaks,
     },
   );
   return { enrollments: n, operations, stateBytesPerEnrollment: stateBytes / n };
@@ -260,12 +265,13 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     machine: machine(),
-    command: `npm run bench:provider -- ${process.argv.slice(2).join(" ")}`.trim(),
+    command: ["npm run bench:provider", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" "),
     parallel: options.parallel,
     settings: [
       `default settings: ${Object.entries(defaultSettings)
         .map(([k, v]) => `${k}=${v}`)
-        .join(" ")}; PULUMI_NODEJS_TRANSPILE_ONLY=${process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "(unset)"}`,
+        .join(" ")}; PULUMI_NODEJS_TRANSPILE_ONLY=${process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "(unset)"}; ` +
+        `GOMEMLIMIT=${process.env.GOMEMLIMIT ?? "(unset)"} (both programs)`,
       `unthrottled sizes: emulator without --throttle, stack config dpsOperationsPerMinute ${unthrottledPerMinute}`,
       "the emulator runs as its own process on loopback; the no-op floor is tests/fixtures/noop-program",
     ],

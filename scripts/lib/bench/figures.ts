@@ -23,6 +23,8 @@ export interface OperationFigures {
   sdkSeconds?: number;
   sdkCalls?: string;
   peaks?: Peaks;
+  /** The no-op program's peaks for the same operation and count. */
+  floorPeaks?: Peaks;
 }
 
 export interface SizeFigures {
@@ -156,6 +158,11 @@ function mib(value: number): string {
   return value > 0 ? value.toFixed(0) : "—";
 }
 
+/** Peaks as "CLI / program / provider" MiB, or "—" when not measured. */
+function peakTriple(peaks: Peaks | undefined): string {
+  return peaks ? `${mib(peaks.cli)} / ${mib(peaks.program)} / ${mib(peaks.provider)}` : "—";
+}
+
 /** Achieved operations per minute over the run, as a fraction of the quota. */
 export function quotaShare(run: ThrottledFigures): number {
   return run.seconds > 0 ? run.operations / (run.seconds / 60) / run.quotaPerMinute : 0;
@@ -189,9 +196,8 @@ export function renderText(report: BenchReport): string {
         out.push(`  ${op.label.padEnd(width)}  skipped: ${op.skipped ?? "not measured"}`);
         continue;
       }
-      const peaks = op.peaks
-        ? `   peak RSS MiB: CLI ${mib(op.peaks.cli)}, program ${mib(op.peaks.program)}, provider ${mib(op.peaks.provider)}`
-        : "";
+      const floor = op.floorPeaks ? ` (no-op ${peakTriple(op.floorPeaks)})` : "";
+      const peaks = op.peaks ? `   peak RSS MiB CLI / program / provider: ${peakTriple(op.peaks)}${floor}` : "";
       out.push(
         `  ${op.label.padEnd(width)}  ${seconds(op.seconds).padStart(8)}   no-op ${seconds(op.floorSeconds).padStart(8)} ` +
           `(${ratio(op.seconds, op.floorSeconds).padStart(5)})   SDK ${seconds(op.sdkSeconds).padStart(7)} ` +
@@ -232,7 +238,8 @@ export function renderMarkdown(report: BenchReport): string {
       ratio(op.seconds, op.floorSeconds),
       op.sdkSeconds === undefined ? "—" : `${seconds(op.sdkSeconds)} (${op.sdkCalls ?? "same calls"})`,
       ratio(op.seconds, op.sdkSeconds),
-      op.peaks ? `${mib(op.peaks.cli)} / ${mib(op.peaks.program)} / ${mib(op.peaks.provider)}` : "—",
+      peakTriple(op.peaks),
+      peakTriple(op.floorPeaks),
     ]);
     out.push(
       ...table(
@@ -244,6 +251,7 @@ export function renderMarkdown(report: BenchReport): string {
           "raw SDK",
           "ratio",
           "peak RSS MiB CLI / program / provider",
+          "no-op peak RSS MiB",
         ],
         rows,
       ),

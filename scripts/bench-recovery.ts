@@ -1,26 +1,43 @@
 // What the default settings cost: `pulumi up` creating N enrollments as scripts/run.sh and `npm start` run it
 // (checkpoints skipped for an enrollment-only stack, ownership markers in DPS), beside the engine's linear floor
 // measured in the same run (N no-op dynamic resources, checkpoints skipped), and the `up` that recovers a run whose
-// state was lost entirely (every create answered 409 and taken back through its marker). `--with-checkpoints` adds
-// the old default, a checkpoint around every step. The emulator runs as its own process.
+// state was lost entirely (every create answered 409 and taken back through its marker). Each `up` also says how
+// many DPS operations it made and how long those take at DPS's quota (1,000 a minute per unit): the provider paces
+// itself to `--per-minute` (default 1,000,000, so that the engine and the provider are measured, not the quota).
+// `--with-checkpoints` adds the old default, a checkpoint around every step. The emulator runs as its own process.
 //
-//   npm run bench:recovery -- [--enrollments 1000] [--with-checkpoints]
-import { spawn } from "node:child_process";
+//   npm run bench:recovery -- [--enrollments 1000] [--per-minute 1000000] [--with-checkpoints]
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
 import type { Stack } from "@pulumi/pulumi/automation";
 
+import type { EmulatorStats } from "../emulator/middleware";
+import { spawnEmulator } from "../tests/support/emulator-process";
 import { noopFloorProject } from "./lib/bench/stacks";
 import { checkpointEnv } from "./lib/checkpoints";
+import { emulatorStats } from "./lib/emulator-stats";
 import { FlagError, integerFlag, parseFlags } from "./lib/flags";
 import { projectRoot, scratchProject, scratchStack } from "./lib/pulumi-cli";
 
-const usage = `Usage: npm run bench:recovery -- [--enrollments N] [--with-checkpoints]
+const usage = `Usage: npm run bench:recovery -- [--enrollments N] [--per-minute N] [--with-checkpoints]
   --enrollments N      enrollments created (default 1000)
+  --per-minute N       the stack's dpsOperationsPerMinute (default 1000000: the quota does not dominate; 1000 is
+                       DPS's real quota for one unit)
   --with-checkpoints   also time the old default (a checkpoint around every step; quadratic)
   --help, -h           this list`;
+
+/** DPS's operations quota per unit, per minute. */
+const quotaPerMinute = 1000;
+
+/** Operations the emulator performed (every answer but 429). */
+function operations(stats: EmulatorStats): number {
+  return Object.values(stats.operations)
+    .flatMap((byStatus) => Object.entries(byStatus))
+    .filter(([status]) => status !== "429")
+    .reduce((sum, [, count]) => sum + count, 0);
+}
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
@@ -31,6 +48,7 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), {
     enrollments: { type: "string" },
+    "per-minute": { type: "string" },
     "with-checkpoints": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
@@ -39,20 +57,15 @@ async function main(): Promise<void> {
     return;
   }
   const n = flags.enrollments === undefined ? 1000 : integerFlag("--enrollments", flags.enrollments, 1, 100_000);
+  const perMinute =
+    flags["per-minute"] === undefined ? 1_000_000 : integerFlag("--per-minute", flags["per-minute"], 1, 10_000_000);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-recovery-"));
-  const emulator = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(projectRoot, "emulator", "main.ts"), "--data", dataDir, "--port", "0"].concat([
-      "--mqtt-port",
-      "-1",
-      "--request-log",
-      "none",
-    ]),
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let out = "";
-  emulator.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  while (!out.includes("listening")) await new Promise((r) => setTimeout(r, 50));
+  const emulator = await spawnEmulator(["--port", "0", "--mqtt-port", "-1", "--request-log", "none"], dataDir);
+  const counted = async (run: () => Promise<unknown>): Promise<{ seconds: number; operations: number }> => {
+    const before = operations(await emulatorStats(emulator.connection));
+    const seconds = await timed(run);
+    return { seconds, operations: operations(await emulatorStats(emulator.connection)) - before };
+  };
   const project = scratchProject(projectRoot, "dps-bench-recovery-");
   const noop = noopFloorProject();
   try {
@@ -68,40 +81,60 @@ async function main(): Promise<void> {
       await stack.workspace.setAllConfig(name, {
         platform: { value: "emulator" },
         emulatorDataDir: { value: dataDir },
+        dpsOperationsPerMinute: { value: String(perMinute) },
       });
       return stack;
     };
-    const rows: [string, number][] = [];
+    const rows: { label: string; seconds: number; operations?: number }[] = [];
 
     const floorStack = await scratchStack(noop, "floor", { PULUMI_SKIP_CHECKPOINTS: "true" });
     await floorStack.workspace.setConfig("floor", "count", { value: String(n) });
-    rows.push([`floor: up creating ${n} no-op resources, checkpoints skipped`, await timed(() => floorStack.up())]);
+    rows.push({
+      label: `floor: up creating ${n} no-op resources, checkpoints skipped`,
+      seconds: await timed(() => floorStack.up()),
+    });
 
     // Default settings: what scripts/run.sh, npm start and deploy give an emulator (or existing) stack.
     const defaults = checkpointEnv("emulator", {});
     const stack = await enrollmentStack("recovery", defaults);
-    rows.push([`up creating ${n} enrollments, default settings`, await timed(() => stack.up())]);
+    rows.push({ label: `up creating ${n} enrollments, default settings`, ...(await counted(() => stack.up())) });
     // The state lost entirely (a killed run saves nothing): a new state, the same stack, every create a 409.
     await stack.workspace.removeStack("recovery", { force: true });
     const again = await enrollmentStack("recovery", defaults);
-    rows.push([`up after the state was lost (${n} taken back by marker)`, await timed(() => again.up())]);
+    rows.push({
+      label: `up after the state was lost (${n} taken back by marker)`,
+      ...(await counted(() => again.up())),
+    });
     await again.destroy();
 
     if (flags["with-checkpoints"]) {
       const checkpointed = await enrollmentStack("checkpointed", {});
-      rows.push([`up creating ${n} enrollments, a checkpoint every step`, await timed(() => checkpointed.up())]);
+      rows.push({
+        label: `up creating ${n} enrollments, a checkpoint every step`,
+        ...(await counted(() => checkpointed.up())),
+      });
       await checkpointed.destroy({ parallel: 16 });
     }
 
-    const floor = rows[0][1];
-    console.log(`defaults: ${JSON.stringify(defaults)}; ${os.cpus().length} cores; emulator as its own process`);
-    for (const [label, seconds] of rows) {
-      console.log(`${label.padEnd(62)} ${seconds.toFixed(1).padStart(7)} s  ${(seconds / floor).toFixed(2)}× floor`);
+    const floor = rows[0].seconds;
+    console.log(
+      `defaults: ${JSON.stringify(defaults)}; dpsOperationsPerMinute ${perMinute}; ${os.cpus().length} cores; ` +
+        "emulator as its own process",
+    );
+    for (const row of rows) {
+      const atQuota =
+        row.operations === undefined
+          ? ""
+          : `  ${row.operations} DPS operations: ${((row.operations / quotaPerMinute) * 60).toFixed(0)} s at ` +
+            `DPS's quota of ${quotaPerMinute} a minute`;
+      console.log(
+        `${row.label.padEnd(62)} ${row.seconds.toFixed(1).padStart(7)} s  ${(row.seconds / floor).toFixed(2)}× floor${atQuota}`,
+      );
     }
   } finally {
     project.cleanup();
     noop.cleanup();
-    emulator.kill("SIGTERM");
+    await emulator.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

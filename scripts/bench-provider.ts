@@ -34,11 +34,13 @@ import {
   enrollmentStack,
   measure,
   noopStack,
+  pacedConfig,
+  withCheckpoints,
   type BenchProjects,
   type Measured,
 } from "./lib/bench/stacks";
 import { throttledUp } from "./lib/bench/throttled";
-import { checkpointEnv, skipCheckpointsVariable } from "./lib/checkpoints";
+import { checkpointEnv } from "./lib/checkpoints";
 import { FlagError } from "./lib/flags";
 import { projectRoot, stackStateFile, type ScratchProject } from "./lib/pulumi-cli";
 
@@ -49,11 +51,9 @@ import { projectRoot, stackStateFile, type ScratchProject } from "./lib/pulumi-c
  */
 const defaultSettings = checkpointEnv("emulator", {});
 
-/** The CLI's own default, a checkpoint around every step, whatever the environment of the benchmark says. */
-const withCheckpoints = { [skipCheckpointsVariable]: "false" };
-
 /** High enough that the pacer never waits in the unthrottled sizes: they measure everything but the quota. */
 const unthrottledPerMinute = 1_000_000;
+const config = pacedConfig(unthrottledPerMinute);
 
 function machine(): string {
   const cpus = os.cpus();
@@ -94,7 +94,6 @@ async function measureSize(
   emulator: { dataDir: string; client: ReturnType<typeof createServiceClient> },
 ): Promise<SizeFigures> {
   const { parallel } = options;
-  const config = { dpsOperationsPerMinute: { value: String(unthrottledPerMinute) } };
   log(`${n}: raw SDK (create, get, get + keys, delete)`);
   const sdk = await timeRawSdk(emulator.client, n, parallel, `sdk-${n}-`);
 
@@ -218,7 +217,7 @@ async function measureFixedCost(
     prefix: `f${n}-`,
     dataDir: emulator.dataDir,
     env: defaultSettings,
-    config: { dpsOperationsPerMinute: { value: String(unthrottledPerMinute) } },
+    config,
   });
   const noop = await noopStack(projects.noop, `noop-fixed-${n}`, { count: n, env: defaultSettings });
   await project.up({ parallel: options.parallel });

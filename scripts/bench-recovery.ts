@@ -11,15 +11,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import type { Stack } from "@pulumi/pulumi/automation";
-
-import type { EmulatorStats } from "../emulator/middleware";
 import { spawnEmulator } from "../tests/support/emulator-process";
-import { noopFloorProject } from "./lib/bench/stacks";
+import { benchProjects, enrollmentStack, noopStack, pacedConfig, withCheckpoints } from "./lib/bench/stacks";
 import { checkpointEnv } from "./lib/checkpoints";
-import { emulatorStats } from "./lib/emulator-stats";
+import { emulatorStats, performedOperations } from "./lib/emulator-stats";
 import { FlagError, integerFlag, parseFlags } from "./lib/flags";
-import { projectRoot, scratchProject, scratchStack } from "./lib/pulumi-cli";
 
 const usage = `Usage: npm run bench:recovery -- [--enrollments N] [--per-minute N] [--with-checkpoints]
   --enrollments N      enrollments created (default 1000)
@@ -30,14 +26,6 @@ const usage = `Usage: npm run bench:recovery -- [--enrollments N] [--per-minute 
 
 /** DPS's operations quota per unit, per minute. */
 const quotaPerMinute = 1000;
-
-/** Operations the emulator performed (every answer but 429). */
-function operations(stats: EmulatorStats): number {
-  return Object.values(stats.operations)
-    .flatMap((byStatus) => Object.entries(byStatus))
-    .filter(([status]) => status !== "429")
-    .reduce((sum, [, count]) => sum + count, 0);
-}
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
@@ -62,45 +50,35 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "dps-bench-recovery-"));
   const emulator = await spawnEmulator(["--port", "0", "--mqtt-port", "-1", "--request-log", "none"], dataDir);
   const counted = async (run: () => Promise<unknown>): Promise<{ seconds: number; operations: number }> => {
-    const before = operations(await emulatorStats(emulator.connection));
+    const before = performedOperations(await emulatorStats(emulator.connection));
     const seconds = await timed(run);
-    return { seconds, operations: operations(await emulatorStats(emulator.connection)) - before };
+    return { seconds, operations: performedOperations(await emulatorStats(emulator.connection)) - before };
   };
-  const project = scratchProject(projectRoot, "dps-bench-recovery-");
-  const noop = noopFloorProject();
+  const projects = benchProjects();
   try {
-    const manifest = `individualEnrollments:\n${Array.from(
-      { length: n },
-      (_, i) => `  - registrationId: bench-${i}\n    attestation: { symmetricKey: {} }`,
-    ).join("\n")}\n`;
-    const enrollmentStack = async (name: string, env: Record<string, string>): Promise<Stack> => {
-      const file = path.join(project.workDir, "stacks", name, "enrollments.yaml");
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, manifest);
-      const stack = await scratchStack(project, name, env);
-      await stack.workspace.setAllConfig(name, {
-        platform: { value: "emulator" },
-        emulatorDataDir: { value: dataDir },
-        dpsOperationsPerMinute: { value: String(perMinute) },
+    // Default settings: what scripts/run.sh, npm start and deploy give an emulator (or existing) stack.
+    const defaults = checkpointEnv("emulator", {});
+    const enrollments = (name: string, env: Record<string, string>) =>
+      enrollmentStack(projects.enrollments, name, {
+        count: n,
+        prefix: "bench-",
+        dataDir,
+        env,
+        config: pacedConfig(perMinute),
       });
-      return stack;
-    };
     const rows: { label: string; seconds: number; operations?: number }[] = [];
 
-    const floorStack = await scratchStack(noop, "floor", { PULUMI_SKIP_CHECKPOINTS: "true" });
-    await floorStack.workspace.setConfig("floor", "count", { value: String(n) });
+    const floorStack = await noopStack(projects.noop, "floor", { count: n, env: defaults });
     rows.push({
       label: `floor: up creating ${n} no-op resources, checkpoints skipped`,
       seconds: await timed(() => floorStack.up()),
     });
 
-    // Default settings: what scripts/run.sh, npm start and deploy give an emulator (or existing) stack.
-    const defaults = checkpointEnv("emulator", {});
-    const stack = await enrollmentStack("recovery", defaults);
+    const stack = await enrollments("recovery", defaults);
     rows.push({ label: `up creating ${n} enrollments, default settings`, ...(await counted(() => stack.up())) });
     // The state lost entirely (a killed run saves nothing): a new state, the same stack, every create a 409.
     await stack.workspace.removeStack("recovery", { force: true });
-    const again = await enrollmentStack("recovery", defaults);
+    const again = await enrollments("recovery", defaults);
     rows.push({
       label: `up after the state was lost (${n} taken back by marker)`,
       ...(await counted(() => again.up())),
@@ -108,7 +86,7 @@ async function main(): Promise<void> {
     await again.destroy();
 
     if (flags["with-checkpoints"]) {
-      const checkpointed = await enrollmentStack("checkpointed", {});
+      const checkpointed = await enrollments("checkpointed", withCheckpoints);
       rows.push({
         label: `up creating ${n} enrollments, a checkpoint every step`,
         ...(await counted(() => checkpointed.up())),
@@ -132,8 +110,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    project.cleanup();
-    noop.cleanup();
+    projects.cleanup();
     await emulator.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

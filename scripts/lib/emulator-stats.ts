@@ -20,3 +20,11 @@ export function emulatorStats(connection: { endpoint: string; caCertificate: str
       .on("error", reject);
   });
 }
+
+/** Operations the emulator performed: every answer but 429 (throttled), of every operation. */
+export function performedOperations(stats: EmulatorStats): number {
+  return Object.values(stats.operations)
+    .flatMap((byStatus) => Object.entries(byStatus))
+    .filter(([status]) => status !== "429")
+    .reduce((sum, [, count]) => sum + count, 0);
+}

@@ -6,9 +6,18 @@ import * as path from "node:path";
 
 import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 
+import { skipCheckpointsVariable } from "../checkpoints";
 import { sampleProcesses } from "../process-sampler";
 import { projectRoot, scratchProject, scratchStack, type ScratchProject } from "../pulumi-cli";
 import type { Peaks } from "./figures";
+
+/** The CLI's own default, a checkpoint around every step, whatever the environment of the benchmark says. */
+export const withCheckpoints = { [skipCheckpointsVariable]: "false" };
+
+/** Stack config pacing the provider to `perMinute` DPS operations a minute. */
+export function pacedConfig(perMinute: number): ConfigMap {
+  return { dpsOperationsPerMinute: { value: String(perMinute) } };
+}
 
 /** A manifest of `count` symmetric-key enrollments `<prefix><i>` (DPS generates the keys), as YAML text. */
 export function benchManifest(count: number, prefix: string): string {

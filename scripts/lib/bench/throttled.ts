@@ -15,7 +15,7 @@ import { createServiceClient } from "../../../dynamic-providers/service-client";
 import type { EmulatorStats } from "../../../emulator/middleware";
 import type { ConnectionInfo } from "../../../emulator/server";
 import { spawnEmulator } from "../../../tests/support/emulator-process";
-import { emulatorStats } from "../emulator-stats";
+import { emulatorStats, performedOperations } from "../emulator-stats";
 import { projectRoot, scratchProject, scratchStack, stackStateFile } from "../pulumi-cli";
 
 export interface ThrottledUpOptions {
@@ -122,10 +122,7 @@ export async function throttledUp(options: ThrottledUpOptions): Promise<Throttle
       checkpoint: { latest?: { resources?: { type: string }[] } };
     };
     const inState = (state.checkpoint.latest?.resources ?? []).filter((r) => r.type === enrollmentType).length;
-    const completed = Object.values(stats.operations)
-      .flatMap((byStatus) => Object.entries(byStatus))
-      .filter(([status]) => status !== "429")
-      .reduce((sum, [, n]) => sum + n, 0);
+    const completed = performedOperations(stats);
     const achievedPerMinute = (completed / seconds) * 60;
     const lines = output.split("\n").map((l) => l.trim());
     const pacing = lines.filter((l) => l.startsWith("dps-enrollments pacing:"));
